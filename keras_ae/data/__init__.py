@@ -1,0 +1,15 @@
+"""Data: IDX folders, TFDS names and the shipped MNIST sample as ``tf.data`` pipelines."""
+
+from keras_ae.data.idx import IDXError, read_idx, write_idx
+from keras_ae.data.loading import (
+    DATA_DIR_ENV,
+    SAMPLE_DIR,
+    DatasetNotFoundError,
+    load,
+    load_arrays,
+    make_dataset,
+    read_idx_folder,
+    resolve_source,
+    to_float_images,
+)
+from keras_ae.data.semi import UNLABELLED, keep_labels, labelled_mask, semi_supervised_dataset

@@ -1,0 +1,266 @@
+"""Finding image data and turning it into ``tf.data`` pipelines.
+
+Where the data comes from, in the order :func:`load` tries:
+
+1. ``source`` is a folder: MNIST-style IDX files in it (gzipped or not).
+2. ``source`` is a name (``"mnist"``, ``"fashion_mnist"``, ...):
+   a. ``data_dir`` / ``$KERAS_AE_DATA_DIR``: the folder itself if it holds IDX files, or its
+      sub-folder named ``source``;
+   b. TFDS, only if TFDS already has the data on disk (``download=False``, fails at once);
+   c. TFDS with download, only if the download server answers within two seconds — offline,
+      ``tfds.load`` would otherwise retry for minutes;
+   d. for ``"mnist"``, the sample shipped in the package, with a warning saying how to use the
+      full set; for other names a :class:`DatasetNotFoundError` that says what to do.
+3. ``source`` is ``None``: ``data_dir`` / ``$KERAS_AE_DATA_DIR`` if set, else the shipped sample.
+"""
+
+import glob
+import os
+import re
+import socket
+import warnings
+
+import numpy as np
+
+from keras_ae.data.idx import IDXError, read_image_label_pair
+
+DATA_DIR_ENV = "KERAS_AE_DATA_DIR"
+SAMPLE_DIR = os.path.join(os.path.dirname(__file__), "sample")
+_SPLIT_ALIASES = {"train": ("train",), "test": ("t10k", "test")}
+_SPLIT_RE = re.compile(r"^(train|test)(?:\[(-?\d*)(%?):(-?\d*)(%?)\])?$")
+_TFDS_HOST = ("storage.googleapis.com", 443)
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """No data could be found for the requested source."""
+
+
+def _parse_split(split):
+    match = _SPLIT_RE.match(str(split).replace(" ", ""))
+    if not match:
+        raise ValueError(
+            f"split={split!r} is not understood; expected 'train', 'test', or a slice such as "
+            "'train[:50000]', 'train[50000:]' or 'train[:10%]'."
+        )
+    name, start, start_pct, stop, stop_pct = match.groups()
+
+    def cut(n):
+        def bound(text, pct):
+            if text in (None, ""):
+                return None
+            value = int(text)
+            return value * n // 100 if pct else value
+
+        return slice(bound(start, start_pct), bound(stop, stop_pct))
+
+    return name, cut
+
+
+def _find_split_files(folder, split):
+    """Returns (images_path, labels_path) for ``split`` in an IDX folder, or None."""
+    for alias in _SPLIT_ALIASES[split]:
+        found = {}
+        for kind, pattern in (("images", f"*{alias}*images*idx3*"), ("labels", f"*{alias}*labels*idx1*")):
+            paths = sorted(
+                p for p in glob.glob(os.path.join(folder, pattern))
+                if re.search(r"idx\d-ubyte(\.gz)?$", p)
+            )
+            if paths:
+                found[kind] = paths[0]
+        if len(found) == 2:
+            return found["images"], found["labels"]
+        if len(found) == 1:
+            (kind, path), = found.items()
+            missing = "labels" if kind == "images" else "images"
+            raise IDXError(
+                f"IDX folder {folder} has {path} but no matching {missing} file for split "
+                f"{split!r} (expected a name like '{alias}-{missing}-idx"
+                f"{'1' if missing == 'labels' else '3'}-ubyte[.gz]')."
+            )
+    return None
+
+
+def _is_idx_folder(folder):
+    return os.path.isdir(folder) and bool(glob.glob(os.path.join(folder, "*idx[13]-ubyte*")))
+
+
+def read_idx_folder(folder, split="train"):
+    """Reads ``split`` of an IDX folder as uint8 images (N, H, W, C) and int64 labels."""
+    name, _ = _parse_split(split)
+    if not os.path.exists(folder):
+        raise DatasetNotFoundError(f"Data folder not found: {folder}")
+    if not os.path.isdir(folder):
+        raise DatasetNotFoundError(f"Data path is not a folder: {folder}")
+    files = _find_split_files(folder, name)
+    if files is None:
+        raise DatasetNotFoundError(
+            f"No IDX files for split {name!r} in {folder}: expected files named like "
+            f"'{_SPLIT_ALIASES[name][0]}-images-idx3-ubyte[.gz]' and "
+            f"'{_SPLIT_ALIASES[name][0]}-labels-idx1-ubyte[.gz]'."
+        )
+    images, labels = read_image_label_pair(*files)
+    if images.ndim == 3:
+        images = images[..., None]
+    return images, labels.astype(np.int64)
+
+
+def _env_data_dir(data_dir):
+    origin = "data_dir"
+    if data_dir is None and os.environ.get(DATA_DIR_ENV):
+        data_dir, origin = os.environ[DATA_DIR_ENV], f"${DATA_DIR_ENV}"
+    if data_dir is not None and not os.path.isdir(data_dir):
+        raise DatasetNotFoundError(f"{origin} points to {data_dir}, which is not a folder.")
+    return data_dir
+
+
+def _tfds_reachable(timeout=2.0):
+    try:
+        with socket.create_connection(_TFDS_HOST, timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _load_tfds_arrays(name, split, tfds_dir, allow_download):
+    """Returns (images, labels) from TFDS, or None when TFDS cannot provide them quickly."""
+    try:
+        import tensorflow_datasets as tfds
+    except ImportError:
+        return None
+    kwargs = dict(split=split, batch_size=-1, as_supervised=True, data_dir=tfds_dir)
+    try:
+        images, labels = tfds.as_numpy(tfds.load(name, download=False, **kwargs))
+    except Exception:  # tfds raises AssertionError or DatasetNotFoundError when absent locally
+        if not (allow_download and _tfds_reachable()):
+            return None
+        try:
+            images, labels = tfds.as_numpy(tfds.load(name, download=True, **kwargs))
+        except Exception as e:
+            warnings.warn(f"TFDS could not download {name!r}: {e}")
+            return None
+    return np.asarray(images), np.asarray(labels).astype(np.int64)
+
+
+def resolve_source(source=None, data_dir=None):
+    """Says where ``source`` will be read from: ('idx', folder) or ('tfds', name)."""
+    data_dir = _env_data_dir(data_dir)
+    if source is None:
+        if data_dir is None:
+            return "idx", SAMPLE_DIR
+        source = "mnist" if not _is_idx_folder(data_dir) else data_dir
+    source = os.fspath(source)
+    looks_like_path = os.sep in source or source.startswith(".") or os.path.exists(source)
+    if looks_like_path:
+        if not os.path.exists(source):
+            raise DatasetNotFoundError(f"Data folder not found: {source}")
+        return "idx", source
+    if data_dir is not None:
+        if _is_idx_folder(data_dir) and source == "mnist":
+            return "idx", data_dir
+        sub = os.path.join(data_dir, source)
+        if os.path.isdir(sub):
+            return "idx", sub
+    return "tfds", source
+
+
+def load_arrays(source=None, split="train", data_dir=None, tfds_dir=None, allow_download=True):
+    """Loads a split as NumPy arrays: uint8 images (N, H, W, C) and int64 labels (N,).
+
+    See the module docstring for how ``source`` is resolved.
+    """
+    name, cut = _parse_split(split)
+    kind, where = resolve_source(source, data_dir)
+    if kind == "idx":
+        images, labels = read_idx_folder(where, name)
+    else:
+        arrays = _load_tfds_arrays(where, name, tfds_dir, allow_download)
+        if arrays is not None:
+            images, labels = arrays
+        elif where == "mnist":
+            warnings.warn(
+                "MNIST was not found locally and could not be downloaded, so the 6,000-image "
+                "sample shipped with keras_ae is used. For the full set, point "
+                f"--data-dir or ${DATA_DIR_ENV} at a folder of MNIST IDX files.",
+                stacklevel=2,
+            )
+            images, labels = read_idx_folder(SAMPLE_DIR, name)
+        else:
+            raise DatasetNotFoundError(
+                f"Dataset {where!r} is neither on disk in TFDS nor downloadable now. Pass a folder "
+                f"of MNIST-style IDX files as the source, or set ${DATA_DIR_ENV} (or --data-dir) "
+                f"to a folder holding a sub-folder named {where!r}."
+            )
+    sl = cut(len(images))
+    if sl.start is not None or sl.stop is not None:
+        images, labels = images[sl], labels[sl]
+    return images, labels
+
+
+def to_float_images(images):
+    """uint8 (or already float) images -> float32 in [0, 1]."""
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        return images.astype(np.float32) / 255.0
+    return images.astype(np.float32)
+
+
+def make_dataset(images, labels, batch_size=128, shuffle=True, seed=None, drop_remainder=None,
+                 target="label", flatten=False, sample_weight=None, repeat=False):
+    """NumPy arrays -> a shuffled, batched, prefetched ``tf.data.Dataset``.
+
+    Args:
+        images: uint8 or float array (N, H, W, C); uint8 is scaled to [0, 1].
+        labels: int array (N,).
+        target: ``"label"`` gives ``(images, labels)``; ``"image"`` gives ``(images, images)`` for
+            training a plain autoencoder.
+        flatten: give images as (N, H*W*C) vectors.
+        drop_remainder: default ``shuffle`` (training pipelines drop the partial last batch, which
+            would otherwise trigger a retrace).
+        sample_weight: optional (N,) weights, yielded as the third element.
+    """
+    import tensorflow as tf
+
+    if target not in ("label", "image"):
+        raise ValueError(f"target must be 'label' or 'image', got {target!r}.")
+    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    if len(images) != len(labels):
+        raise ValueError(f"images ({len(images)}) and labels ({len(labels)}) differ in length.")
+    x = to_float_images(images)
+    if flatten:
+        x = x.reshape(len(x), -1)
+    y = x if target == "image" else np.asarray(labels).astype(np.int32)
+    parts = (x, y) if sample_weight is None else (x, y, np.asarray(sample_weight, np.float32))
+    ds = tf.data.Dataset.from_tensor_slices(parts)
+    if shuffle:
+        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+    drop = shuffle if drop_remainder is None else drop_remainder
+    return ds.batch(batch_size, drop_remainder=drop).prefetch(tf.data.AUTOTUNE)
+
+
+def load(source=None, split="train", batch_size=128, shuffle=None, seed=None,
+         drop_remainder=None, target="label", flatten=False, data_dir=None, tfds_dir=None,
+         allow_download=True, limit=None):
+    """Loads images as a ``tf.data.Dataset`` of ``(images, labels)`` batches.
+
+    Images are float32 in [0, 1], NHWC (or flat with ``flatten=True``); labels int32.
+
+    Args:
+        source: a TFDS name (``"mnist"``), a folder of IDX files, or ``None`` for
+            ``$KERAS_AE_DATA_DIR`` / the shipped MNIST sample.
+        split: ``"train"``, ``"test"`` or a slice such as ``"train[:50000]"``.
+        shuffle: default ``True`` for training splits, ``False`` otherwise.
+        target: ``"label"`` or ``"image"`` (``(x, x)`` pairs for autoencoders).
+        limit: keep only the first ``limit`` examples (after slicing).
+        data_dir: a folder of IDX files or of one sub-folder per dataset name; overrides
+            ``$KERAS_AE_DATA_DIR``.
+    """
+    images, labels = load_arrays(source, split, data_dir, tfds_dir, allow_download)
+    if limit is not None:
+        images, labels = images[:limit], labels[:limit]
+    if shuffle is None:
+        shuffle = str(split).startswith("train")
+    return make_dataset(images, labels, batch_size=batch_size, shuffle=shuffle, seed=seed,
+                        drop_remainder=drop_remainder, target=target, flatten=flatten)

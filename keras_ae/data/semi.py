@@ -1,0 +1,87 @@
+"""Semi-supervised splits: keep N labels (balanced per class, seeded), mark the rest unlabelled.
+
+Unlabelled examples carry the label :data:`UNLABELLED` (-1). Models of the zoo compile their
+classification loss with ``ignore_class=UNLABELLED`` so those examples contribute only their
+reconstruction terms (which are added through ``add_loss`` and see every example).
+"""
+
+import numpy as np
+
+UNLABELLED = -1
+
+
+def keep_labels(labels, num_labels, seed=0, num_classes=None):
+    """Returns a copy of ``labels`` where all but ``num_labels`` entries are ``UNLABELLED``.
+
+    The kept labels are spread evenly over the classes (``num_labels // num_classes`` each, the
+    remainder going to the first classes), chosen at random with ``seed``.
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError(f"labels must be a 1-D array of class ids, got shape {labels.shape}.")
+    classes = np.unique(labels[labels != UNLABELLED]) if num_classes is None else np.arange(num_classes)
+    if not isinstance(num_labels, (int, np.integer)) or not 0 <= num_labels <= len(labels):
+        raise ValueError(
+            f"num_labels must be an integer between 0 and the number of examples "
+            f"({len(labels)}), got {num_labels!r}."
+        )
+    rng = np.random.default_rng(seed)
+    base, extra = divmod(int(num_labels), len(classes))
+    keep = []
+    for i, c in enumerate(classes):
+        want = base + (1 if i < extra else 0)
+        members = np.flatnonzero(labels == c)
+        if want > len(members):
+            raise ValueError(
+                f"num_labels={num_labels} asks for {want} labels of class {c}, which has only "
+                f"{len(members)} examples."
+            )
+        keep.append(rng.choice(members, want, replace=False))
+    out = np.full_like(labels, UNLABELLED)
+    keep = np.concatenate(keep) if keep else np.array([], dtype=np.int64)
+    out[keep] = labels[keep]
+    return out
+
+
+def labelled_mask(labels):
+    return np.asarray(labels) != UNLABELLED
+
+
+def semi_supervised_dataset(images, labels, num_labels, batch_size=128, seed=0,
+                            labelled_fraction=None, flatten=False):
+    """A training pipeline mixing labelled and unlabelled examples.
+
+    Args:
+        labelled_fraction: if given, each batch draws labelled examples with this probability
+            (the few labelled ones are repeated), so 100 labels among 60,000 images still reach
+            the classifier every step. ``None`` keeps the natural proportion.
+
+    Yields ``(images, labels)`` with ``labels == UNLABELLED`` for unlabelled examples. The
+    pipeline repeats forever when ``labelled_fraction`` is set: pass ``steps_per_epoch`` to fit.
+    """
+    import tensorflow as tf
+
+    from keras_ae.data.loading import make_dataset, to_float_images
+
+    partial = keep_labels(labels, num_labels, seed=seed)
+    if labelled_fraction is None:
+        return make_dataset(images, partial, batch_size=batch_size, seed=seed, flatten=flatten)
+    if not 0.0 < labelled_fraction < 1.0:
+        raise ValueError(f"labelled_fraction must be in (0, 1), got {labelled_fraction!r}.")
+    mask = labelled_mask(partial)
+    if not mask.any():
+        raise ValueError("labelled_fraction needs at least one labelled example (num_labels > 0).")
+
+    x = to_float_images(images)
+    if flatten:
+        x = x.reshape(len(x), -1)
+    y = partial.astype(np.int32)
+
+    def stream(m):
+        ds = tf.data.Dataset.from_tensor_slices((x[m], y[m]))
+        return ds.shuffle(int(m.sum()), seed=seed).repeat()
+
+    mixed = tf.data.Dataset.sample_from_datasets(
+        [stream(mask), stream(~mask)], weights=[labelled_fraction, 1.0 - labelled_fraction],
+        seed=seed)
+    return mixed.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,118 @@
+"""Export a zoo model (or its encoder) as a TensorFlow SavedModel for TF Serving.
+
+The SavedModel has a ``serving_default`` signature with an open batch dimension, a named input
+and named outputs (``{"code": ...}`` for a single-output model, the model's own keys for dict
+outputs). It is written to a temporary folder beside ``path`` and moved into place only once it
+is complete, so a failed export leaves nothing behind.
+
+Keras exports SavedModels from the TensorFlow and JAX backends. Under PyTorch it cannot (it
+would need ``torch_xla``), but a ``.keras`` file loads under any backend: the model is saved to a
+temporary ``.keras`` file and exported by a TensorFlow-backend subprocess.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import keras
+
+
+def _input_specs(model, input_name):
+    import tensorflow as tf
+
+    shapes = [tuple(t.shape) for t in model.inputs]
+    if len(shapes) != 1:
+        raise ValueError(f"export_saved_model supports single-input models; "
+                         f"{model.name} has {len(shapes)} inputs.")
+    return [tf.TensorSpec(shape=(None,) + shapes[0][1:], dtype=model.inputs[0].dtype,
+                          name=input_name)]
+
+
+def _write(model, path, input_name, output_name):
+    """Writes the SavedModel at ``path`` (which must not exist) from a TF or JAX backend."""
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+
+    def serve(x):
+        out = model(x, training=False)
+        if isinstance(out, dict):
+            return dict(out)
+        if isinstance(out, (list, tuple)):
+            return {f"{output_name}_{i}": o for i, o in enumerate(out)}
+        return {output_name: out}
+
+    archive.add_endpoint("serve", serve, input_signature=_input_specs(model, input_name))
+    archive.write_out(path, verbose=False)
+
+
+def _export_via_tensorflow_subprocess(model, path, input_name, output_name):
+    with tempfile.TemporaryDirectory(prefix="keras_ae_export_") as tmp:
+        keras_file = os.path.join(tmp, "model.keras")
+        model.save(keras_file)
+        env = dict(os.environ, KERAS_BACKEND="tensorflow")
+        cmd = [sys.executable, "-m", "keras_ae.export", keras_file, path,
+               "--input-name", input_name, "--output-name", output_name]
+        result = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(
+                f"Exporting {model.name} through the TensorFlow backend failed:\n{result.stderr[-3000:]}"
+            )
+
+
+def export_saved_model(model, path, input_name="images", output_name="code", overwrite=False):
+    """Exports ``model`` (a zoo model, its encoder, or any single-input Keras model) as a SavedModel.
+
+    Args:
+        model: the model to export. Pass ``model.encoder`` to serve codes.
+        path: the SavedModel folder to write.
+        input_name: name of the signature's input.
+        output_name: name of the signature's output for single-output models.
+        overwrite: replace an existing folder at ``path``; otherwise it is an error.
+
+    Returns:
+        ``path``.
+    """
+    path = os.path.abspath(os.fspath(path))
+    if os.path.exists(path) and not overwrite:
+        raise FileExistsError(f"Export path {path} already exists; pass overwrite=True to replace it.")
+    parent = os.path.dirname(path)
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=".tmp_export_", dir=parent)
+    staging = os.path.join(tmp, "saved_model")
+    try:
+        if keras.backend.backend() in ("tensorflow", "jax"):
+            _write(model, staging, input_name, output_name)
+        else:
+            _export_via_tensorflow_subprocess(model, staging, input_name, output_name)
+        with open(os.path.join(staging, "keras_ae.json"), "w") as f:
+            json.dump({"model": model.name, "input": input_name,
+                       "exported_from_backend": keras.backend.backend()}, f)
+        if os.path.exists(path):
+            shutil.rmtree(path)
+        os.replace(staging, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return path
+
+
+def _main(argv=None):
+    """Subprocess entry: export a ``.keras`` file (used from the PyTorch backend)."""
+    import argparse
+
+    import keras_ae  # noqa: F401  (registers the zoo's classes before loading)
+
+    parser = argparse.ArgumentParser(description=_main.__doc__)
+    parser.add_argument("keras_file")
+    parser.add_argument("path")
+    parser.add_argument("--input-name", default="images")
+    parser.add_argument("--output-name", default="code")
+    args = parser.parse_args(argv)
+    model = keras.saving.load_model(args.keras_file, compile=False)
+    _write(model, args.path, args.input_name, args.output_name)
+
+
+if __name__ == "__main__":
+    _main()

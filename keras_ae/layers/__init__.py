@@ -1,0 +1,7 @@
+"""Custom layers of the zoo, written with ``keras.ops`` only (TensorFlow, JAX and PyTorch)."""
+
+from keras_ae.layers.losses import *  # noqa: F401,F403
+from keras_ae.layers.noise import MaskingNoise, corruption_layer  # noqa: F401
+from keras_ae.layers.pooling import *  # noqa: F401,F403
+from keras_ae.layers.recurrent import *  # noqa: F401,F403
+from keras_ae.layers.sparsity import *  # noqa: F401,F403

@@ -1,0 +1,194 @@
+"""The classic family (PAPERS.md §4): dense, linear, denoising and convolutional autoencoders.
+
+All take NHWC images (dense models flatten inside), reconstruct them, and expose
+``encoder`` / ``decoder`` as nested functional models. Corruption for denoising sits *before*
+the encoder in the full model, so the exported encoder never sees it.
+"""
+
+import math
+
+import keras
+
+from keras_ae.layers.noise import corruption_layer
+from keras_ae.models.base import ZooModel
+from keras_ae.models.registry import register
+
+
+def _check_input_shape(input_shape):
+    if (not isinstance(input_shape, (list, tuple)) or len(input_shape) != 3
+            or not all(isinstance(d, int) and d > 0 for d in input_shape)):
+        raise ValueError(
+            f"input_shape must be (height, width, channels) of positive ints, got {input_shape!r}."
+        )
+    return tuple(input_shape)
+
+
+def _check_positive_ints(name, values, allow_empty=True):
+    if not isinstance(values, (list, tuple)) or not all(
+            isinstance(v, int) and v > 0 for v in values) or (not values and not allow_empty):
+        raise ValueError(f"{name} must be a list of positive ints, got {values!r}.")
+    return list(values)
+
+
+def _with_corruption(inputs, noise, noise_level, seed):
+    layer = corruption_layer(noise, noise_level, seed=seed)
+    return inputs if layer is None else layer(inputs)
+
+
+@keras.saving.register_keras_serializable(package="keras_ae")
+@register("dense_autoencoder")
+class DenseAutoencoder(ZooModel):
+    """Fully-connected autoencoder of any depth, e.g. 784-1000-500-250-30 (Hinton & Salakhutdinov).
+
+    Args:
+        input_shape: image shape (H, W, C); the model flattens it.
+        hidden_units: sizes of the encoder's hidden layers; the decoder mirrors them.
+        code_size: size of the code (down to 2 for plotting).
+        activation: hidden activation.
+        code_activation: activation of the code layer (linear by default).
+        output_activation: ``"sigmoid"`` for images in [0, 1], ``"linear"`` otherwise.
+        noise, noise_level, noise_seed: corruption applied in training only (denoising).
+    """
+
+    def __init__(self, input_shape=(28, 28, 1), hidden_units=(512, 256), code_size=32,
+                 activation="relu", code_activation="linear", output_activation="sigmoid",
+                 noise=None, noise_level=0.0, noise_seed=None, **kwargs):
+        input_shape = _check_input_shape(input_shape)
+        hidden_units = _check_positive_ints("hidden_units", hidden_units)
+        if not isinstance(code_size, int) or code_size < 1:
+            raise ValueError(f"code_size must be a positive int, got {code_size!r}.")
+        dim = math.prod(input_shape)
+
+        enc_in = keras.Input(input_shape, name="images")
+        h = keras.layers.Flatten(name="flatten")(enc_in)
+        for i, units in enumerate(hidden_units):
+            h = keras.layers.Dense(units, activation=activation, name=f"dense_{i}")(h)
+        code = keras.layers.Dense(code_size, activation=code_activation, name="code")(h)
+        encoder = keras.Model(enc_in, code, name="encoder")
+
+        dec_in = keras.Input((code_size,), name="code")
+        h = dec_in
+        for i, units in enumerate(reversed(hidden_units)):
+            h = keras.layers.Dense(units, activation=activation, name=f"dense_{i}")(h)
+        h = keras.layers.Dense(dim, activation=output_activation, name="pixels")(h)
+        out = keras.layers.Reshape(input_shape, name="unflatten")(h)
+        decoder = keras.Model(dec_in, out, name="decoder")
+
+        inputs = keras.Input(input_shape, name="images")
+        x = _with_corruption(inputs, noise, noise_level, noise_seed)
+        outputs = decoder(encoder(x))
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        self._store_config(input_shape=input_shape, hidden_units=hidden_units,
+                           code_size=code_size, activation=activation,
+                           code_activation=code_activation, output_activation=output_activation,
+                           noise=noise, noise_level=noise_level, noise_seed=noise_seed)
+
+
+@keras.saving.register_keras_serializable(package="keras_ae")
+@register("linear_autoencoder")
+class LinearAutoencoder(DenseAutoencoder):
+    """Linear autoencoder: one linear code layer, linear output. With MSE it spans PCA's subspace."""
+
+    def __init__(self, input_shape=(28, 28, 1), code_size=16, **kwargs):
+        for fixed in ("hidden_units", "activation", "code_activation", "output_activation"):
+            kwargs.pop(fixed, None)  # present in configs saved by the parent's get_config
+        super().__init__(input_shape=input_shape, hidden_units=(), code_size=code_size,
+                         activation="linear", code_activation="linear",
+                         output_activation="linear", **kwargs)
+
+    def get_config(self):
+        config = super().get_config()
+        for fixed in ("hidden_units", "activation", "code_activation", "output_activation"):
+            config.pop(fixed)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="keras_ae")
+@register("denoising_autoencoder")
+class DenoisingAutoencoder(DenseAutoencoder):
+    """Denoising autoencoder (Vincent et al. 2008): reconstructs clean inputs from corrupted ones.
+
+    ``noise="masking"`` zeroes a fraction ``noise_level`` of the pixels; ``noise="gaussian"``
+    adds N(0, noise_level²). Corruption is active in training only.
+    """
+
+    def __init__(self, noise="masking", noise_level=0.3, **kwargs):
+        if noise is None:
+            raise ValueError("DenoisingAutoencoder needs noise='masking' or noise='gaussian'.")
+        super().__init__(noise=noise, noise_level=noise_level, **kwargs)
+
+
+@keras.saving.register_keras_serializable(package="keras_ae")
+@register("conv_autoencoder")
+class ConvAutoencoder(ZooModel):
+    """Convolutional autoencoder: conv + max-pool stages, mirrored by a transposed-conv or
+    upsampling decoder, optionally with a dense bottleneck.
+
+    Args:
+        filters: filters of each encoder stage (each stage halves the size with ``pool_size=2``).
+        kernel_size: conv kernel size.
+        pool_size: pooling factor per stage; ``input_shape`` height and width must be divisible
+            by ``pool_size ** len(filters)``.
+        code_size: if set, a dense bottleneck of this size after the last stage.
+        decoder: ``"transpose"`` (strided transposed convs) or ``"upsampling"``
+            (nearest upsampling + conv).
+        noise, noise_level, noise_seed: optional training-time corruption (denoising).
+    """
+
+    def __init__(self, input_shape=(28, 28, 1), filters=(32, 64), kernel_size=3, pool_size=2,
+                 code_size=None, decoder="transpose", activation="relu",
+                 output_activation="sigmoid", noise=None, noise_level=0.0, noise_seed=None,
+                 **kwargs):
+        input_shape = _check_input_shape(input_shape)
+        filters = _check_positive_ints("filters", filters, allow_empty=False)
+        if decoder not in ("transpose", "upsampling"):
+            raise ValueError(f"decoder must be 'transpose' or 'upsampling', got {decoder!r}.")
+        if not isinstance(pool_size, int) or pool_size < 1:
+            raise ValueError(f"pool_size must be a positive int, got {pool_size!r}.")
+        if code_size is not None and (not isinstance(code_size, int) or code_size < 1):
+            raise ValueError(f"code_size must be None or a positive int, got {code_size!r}.")
+        factor = pool_size ** len(filters)
+        height, width, channels = input_shape
+        if height % factor or width % factor:
+            raise ValueError(
+                f"input_shape {input_shape} is not divisible by pool_size**len(filters) = "
+                f"{factor}: use fewer stages, another pool_size, or pad the images."
+            )
+        bottom = (height // factor, width // factor, filters[-1])
+
+        enc_in = keras.Input(input_shape, name="images")
+        h = enc_in
+        for i, f in enumerate(filters):
+            h = keras.layers.Conv2D(f, kernel_size, padding="same", activation=activation,
+                                    name=f"conv_{i}")(h)
+            h = keras.layers.MaxPooling2D(pool_size, name=f"pool_{i}")(h)
+        if code_size is not None:
+            h = keras.layers.Flatten(name="flatten")(h)
+            h = keras.layers.Dense(code_size, name="code")(h)
+        encoder = keras.Model(enc_in, h, name="encoder")
+
+        dec_in = keras.Input(encoder.output.shape[1:], name="code")
+        h = dec_in
+        if code_size is not None:
+            h = keras.layers.Dense(math.prod(bottom), activation=activation, name="expand")(h)
+            h = keras.layers.Reshape(bottom, name="unflatten")(h)
+        for i, f in enumerate(reversed(filters)):
+            if decoder == "transpose":
+                h = keras.layers.Conv2DTranspose(f, kernel_size, strides=pool_size,
+                                                 padding="same", activation=activation,
+                                                 name=f"deconv_{i}")(h)
+            else:
+                h = keras.layers.UpSampling2D(pool_size, name=f"upsample_{i}")(h)
+                h = keras.layers.Conv2D(f, kernel_size, padding="same", activation=activation,
+                                        name=f"conv_{i}")(h)
+        out = keras.layers.Conv2D(channels, kernel_size, padding="same",
+                                  activation=output_activation, name="pixels")(h)
+        decoder_model = keras.Model(dec_in, out, name="decoder")
+
+        inputs = keras.Input(input_shape, name="images")
+        x = _with_corruption(inputs, noise, noise_level, noise_seed)
+        super().__init__(inputs=inputs, outputs=decoder_model(encoder(x)), **kwargs)
+        self._store_config(input_shape=input_shape, filters=filters, kernel_size=kernel_size,
+                           pool_size=pool_size, code_size=code_size, decoder=decoder,
+                           activation=activation, output_activation=output_activation,
+                           noise=noise, noise_level=noise_level, noise_seed=noise_seed)

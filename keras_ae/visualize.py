@@ -1,0 +1,127 @@
+"""Pictures: image grids, inputs vs reconstructions, filters, 2-D codes (matplotlib, PNG files).
+
+Every ``save_*`` function writes a PNG atomically (temporary file, then rename) and returns
+its path. Nothing here touches the backend: pass NumPy arrays.
+"""
+
+import os
+
+import numpy as np
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path, dpi=120):
+    plt = _plt()
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = path + ".tmp.png"
+    fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    os.replace(tmp, path)
+    return path
+
+
+def tile(images, ncols=None, pad=1, normalize="each"):
+    """Tiles (N, H, W[, C]) images into one (rows·H, cols·W[, C]) array with a padding border.
+
+    ``normalize``: ``"each"`` rescales each tile to [0, 1] (filters), ``"global"`` rescales all
+    tiles together, ``None`` leaves values as they are (images already in [0, 1]).
+    """
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    if images.ndim not in (3, 4):
+        raise ValueError(f"tile expects (N, H, W) or (N, H, W, C) images, got shape {images.shape}.")
+    n = len(images)
+    ncols = ncols or int(np.ceil(np.sqrt(n)))
+    nrows = int(np.ceil(n / ncols))
+    if normalize == "each":
+        lo = images.reshape(n, -1).min(1).reshape((n,) + (1,) * (images.ndim - 1))
+        hi = images.reshape(n, -1).max(1).reshape((n,) + (1,) * (images.ndim - 1))
+        images = (images - lo) / np.maximum(hi - lo, 1e-8)
+    elif normalize == "global":
+        images = (images - images.min()) / max(images.max() - images.min(), 1e-8)
+    h, w = images.shape[1:3]
+    canvas = np.ones((nrows * (h + pad) + pad, ncols * (w + pad) + pad) + images.shape[3:],
+                     dtype=np.float32)
+    for i, img in enumerate(images):
+        r, c = divmod(i, ncols)
+        canvas[pad + r * (h + pad): pad + r * (h + pad) + h,
+               pad + c * (w + pad): pad + c * (w + pad) + w] = img
+    return canvas
+
+
+def save_grid(images, path, ncols=None, title=None, normalize="each", cmap="gray"):
+    """Saves ``images`` as one tiled picture."""
+    plt = _plt()
+    canvas = tile(images, ncols=ncols, normalize=normalize)
+    fig, ax = plt.subplots(figsize=(max(3, canvas.shape[1] / 40), max(3, canvas.shape[0] / 40)))
+    ax.imshow(canvas, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    return _save(fig, path)
+
+
+def save_reconstructions(inputs, reconstructions, path, n=16, title=None, row_titles=None):
+    """Rows of images: inputs on top, then each array of ``reconstructions`` below it.
+
+    ``reconstructions`` may be one array or a list of arrays (e.g. several models compared).
+    """
+    plt = _plt()
+    rows = [np.asarray(inputs)[:n]]
+    recs = reconstructions if isinstance(reconstructions, (list, tuple)) else [reconstructions]
+    rows += [np.clip(np.asarray(r)[:n], 0.0, 1.0) for r in recs]
+    row_titles = row_titles or ["input"] + (["reconstruction"] if len(recs) == 1 else
+                                            [f"reconstruction {i}" for i in range(len(recs))])
+    fig, axes = plt.subplots(len(rows), 1, figsize=(n * 0.6, 0.8 * len(rows) + 0.4))
+    axes = np.atleast_1d(axes)
+    for ax, row, label in zip(axes, rows, row_titles):
+        ax.imshow(tile(row, ncols=len(row), normalize=None), cmap="gray", vmin=0, vmax=1,
+                  interpolation="nearest")
+        ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return _save(fig, path)
+
+
+def save_filters(kernel, path, max_filters=128, title=None):
+    """Saves conv kernels (kh, kw, in, out) or dense weights (in, out) with in = H·W as tiles.
+
+    Conv kernels with several input channels show the mean over input channels; dense weights
+    are reshaped to square images when ``in`` is a perfect square.
+    """
+    kernel = np.asarray(kernel)
+    if kernel.ndim == 4:
+        tiles = kernel.mean(axis=2).transpose(2, 0, 1)
+    elif kernel.ndim == 2:
+        side = int(round(np.sqrt(kernel.shape[0])))
+        if side * side != kernel.shape[0]:
+            raise ValueError(f"dense weights of shape {kernel.shape}: input size is not square.")
+        tiles = kernel.T.reshape(-1, side, side)
+    else:
+        raise ValueError(f"save_filters expects a 2-D or 4-D kernel, got shape {kernel.shape}.")
+    return save_grid(tiles[:max_filters], path, title=title, normalize="each")
+
+
+def save_codes_2d(codes, labels, path, title=None):
+    """Scatter plot of 2-D codes coloured by label."""
+    plt = _plt()
+    codes = np.asarray(codes)
+    if codes.ndim != 2 or codes.shape[1] != 2:
+        raise ValueError(f"save_codes_2d expects codes of shape (N, 2), got {codes.shape}.")
+    fig, ax = plt.subplots(figsize=(5, 5))
+    sc = ax.scatter(codes[:, 0], codes[:, 1], c=labels, cmap="tab10", s=4)
+    fig.colorbar(sc, ax=ax)
+    if title:
+        ax.set_title(title)
+    return _save(fig, path)
