@@ -35,9 +35,23 @@ def _with_corruption(inputs, noise, noise_level, seed):
     return inputs if layer is None else layer(inputs)
 
 
+class _ReconstructionDefaults:
+    """Images in [0, 1] from a sigmoid train far better with binary cross-entropy than with MSE,
+    whose gradient vanishes through a saturated sigmoid (a conv autoencoder on MNIST stayed at
+    the all-black plateau, test MSE 0.116, after 3 epochs with MSE; 0.0095 with BCE)."""
+
+    @property
+    def default_loss(self):
+        return "binary_crossentropy" if self._zoo_config["output_activation"] == "sigmoid" else "mse"
+
+    @property
+    def default_metrics(self):
+        return ["mse"]
+
+
 @keras.saving.register_keras_serializable(package="keras_ae")
 @register("dense_autoencoder")
-class DenseAutoencoder(ZooModel):
+class DenseAutoencoder(_ReconstructionDefaults, ZooModel):
     """Fully-connected autoencoder of any depth, e.g. 784-1000-500-250-30 (Hinton & Salakhutdinov).
 
     Args:
@@ -120,7 +134,7 @@ class DenoisingAutoencoder(DenseAutoencoder):
 
 @keras.saving.register_keras_serializable(package="keras_ae")
 @register("conv_autoencoder")
-class ConvAutoencoder(ZooModel):
+class ConvAutoencoder(_ReconstructionDefaults, ZooModel):
     """Convolutional autoencoder: conv + max-pool stages, mirrored by a transposed-conv or
     upsampling decoder, optionally with a dense bottleneck.
 

@@ -1,0 +1,251 @@
+"""The ``keras-ae`` command line: list, train, evaluate and export the zoo's models.
+
+    keras-ae list
+    keras-ae train conv_autoencoder --epochs 3 --out runs/conv
+    keras-ae train dense_autoencoder --dataset /data/fashion_mnist --set code_size=2
+    keras-ae evaluate runs/conv/model.keras --dataset mnist
+    keras-ae export runs/conv/model.keras exported/conv_encoder
+
+The backend is Keras's: set ``KERAS_BACKEND=tensorflow|jax|torch``. Errors are one line on
+stderr and a non-zero exit status.
+"""
+
+import argparse
+import inspect
+import json
+import os
+import sys
+import time
+
+# TensorFlow's C++ start-up chatter (CUDA probing, oneDNN notes) drowns the progress bar.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+class CLIError(Exception):
+    """A user error: printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise CLIError(message)
+
+
+def _parse_overrides(pairs):
+    config = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise CLIError(f"--set expects KEY=VALUE, got {pair!r}")
+        try:
+            config[key] = json.loads(value)
+        except json.JSONDecodeError:
+            config[key] = value
+    return config
+
+
+def _atomic_json(obj, path):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=2, sort_keys=True)
+    os.replace(tmp, path)
+
+
+def _atomic_save(model, path):
+    tmp = path[: -len(".keras")] + ".tmp.keras"
+    model.save(tmp)
+    os.replace(tmp, path)
+
+
+def _history(history):
+    return {k: [float(v) for v in vals] for k, vals in history.history.items()}
+
+
+def _evaluate(model, x, y, batch_size):
+    """Metrics of ``model`` on arrays: reconstruction MSE (NumPy) and, for classifiers, accuracy."""
+    import numpy as np
+
+    metrics = {"examples": int(len(x))}
+    out = model.predict(x, batch_size=batch_size, verbose=0)
+    recon = out[model.reconstruction_key] if getattr(model, "reconstruction_key", None) else (
+        out if getattr(model, "fit_target", "image") == "image" else None)
+    if recon is not None:
+        metrics["reconstruction_mse"] = float(np.mean((np.asarray(recon) - x) ** 2))
+    probs_key = getattr(model, "probabilities_key", None)
+    if probs_key is not None and isinstance(out, dict) and probs_key in out:
+        pred = np.argmax(out[probs_key], axis=-1)
+        metrics["accuracy"] = float(np.mean(pred == y))
+        metrics["error_percent"] = 100.0 * (1.0 - metrics["accuracy"])
+    return metrics
+
+
+def _load_split(args, split):
+    from keras_ae.data import load_arrays, to_float_images
+
+    images, labels = load_arrays(args.dataset, split, data_dir=args.data_dir)
+    if getattr(args, "limit", None):
+        images, labels = images[: args.limit], labels[: args.limit]
+    return to_float_images(images), labels
+
+
+def cmd_list(args):
+    from keras_ae import models
+
+    width = max(len(n) for n in models.names())
+    for name in models.names():
+        print(f"{name:<{width}}  {models.describe(name)}")
+    return 0
+
+
+def cmd_train(args):
+    import keras
+    import numpy as np
+
+    from keras_ae import models, visualize
+    from keras_ae.data import make_dataset
+    from keras_ae.export import export_saved_model
+
+    if args.epochs < 1 or args.batch_size < 1:
+        raise CLIError("--epochs and --batch-size must be positive integers")
+    cls = models.get(args.model)
+    x_train, y_train = _load_split(args, "train")
+    x_test, y_test = _load_split(args, "test")
+    if len(x_train) < args.batch_size:
+        raise CLIError(f"--batch-size {args.batch_size} exceeds the {len(x_train)} training images")
+    config = {"input_shape": list(x_train.shape[1:]), **_parse_overrides(args.set)}
+    if "num_classes" in inspect.signature(cls.__init__).parameters and "num_classes" not in config:
+        config["num_classes"] = int(max(y_train.max(), y_test.max()) + 1)
+    keras.utils.set_random_seed(args.seed)
+    model = models.build(args.model, **config)
+    model.compile(optimizer=keras.optimizers.Adam(args.learning_rate)) if args.learning_rate else model.compile()
+
+    train = model.fit_pairs(make_dataset(x_train, y_train, batch_size=args.batch_size, seed=args.seed))
+    val = model.fit_pairs(make_dataset(x_test, y_test, batch_size=args.batch_size, shuffle=False))
+    os.makedirs(args.out, exist_ok=True)
+    print(f"Training {args.model} ({keras.backend.backend()} backend) on {len(x_train)} images "
+          f"of shape {x_train.shape[1:]} for {args.epochs} epoch(s); writing to {args.out}")
+    start = time.time()
+    # The pipeline shuffles itself; shuffle=False only silences Keras's reminder of that.
+    history = model.fit(train, validation_data=val, epochs=args.epochs, verbose=1, shuffle=False)
+    seconds = time.time() - start
+
+    model_path = os.path.join(args.out, "model.keras")
+    _atomic_save(model, model_path)
+    _atomic_json(_history(history), os.path.join(args.out, "history.json"))
+    metrics = {
+        "model": args.model, "config": model.get_config(), "backend": keras.backend.backend(),
+        "dataset": args.dataset or os.environ.get("KERAS_AE_DATA_DIR") or "shipped MNIST sample",
+        "epochs": args.epochs, "batch_size": args.batch_size, "train_examples": int(len(x_train)),
+        "train_seconds": round(seconds, 2),
+        "test": _evaluate(model, x_test, y_test, args.batch_size),
+        "train": _evaluate(model, x_train[:len(x_test)], y_train[:len(x_test)], args.batch_size),
+    }
+    _atomic_json(metrics, os.path.join(args.out, "metrics.json"))
+    n = min(16, len(x_test))
+    recon = model.reconstruct(x_test[:n]) if (model.reconstruction_key or model.fit_target == "image") else None
+    if recon is not None:
+        visualize.save_reconstructions(
+            x_test[:n], recon, os.path.join(args.out, "reconstructions.png"),
+            title=f"{args.model}: test inputs (top) and reconstructions (bottom), "
+                  f"MSE {metrics['test'].get('reconstruction_mse', float('nan')):.4f}")
+    if not args.no_export:
+        export_saved_model(model.encoder, os.path.join(args.out, "encoder_savedmodel"), overwrite=True)
+    summary = ", ".join(f"{k}={v:.4g}" for k, v in metrics["test"].items() if k != "examples")
+    print(f"Done in {seconds:.1f}s. Test: {summary}. Files in {args.out}: "
+          + ", ".join(sorted(os.listdir(args.out))))
+    return 0
+
+
+def _load_model(path):
+    import keras
+
+    import keras_ae  # noqa: F401  (registers the zoo's classes)
+
+    if not os.path.isfile(path):
+        raise CLIError(f"model file not found: {path}")
+    try:
+        return keras.saving.load_model(path)
+    except Exception as e:  # a corrupt or foreign file: say so in one line
+        raise CLIError(f"cannot load {path} as a Keras model: {str(e).splitlines()[0]}") from None
+
+
+def cmd_evaluate(args):
+    model = _load_model(args.model_file)
+    x, y = _load_split(args, args.split)
+    expected = tuple(model.inputs[0].shape[1:])
+    if tuple(x.shape[1:]) != expected:
+        raise CLIError(f"the data's images have shape {x.shape[1:]} but the model expects {expected}")
+    metrics = _evaluate(model, x, y, args.batch_size)
+    print(json.dumps(metrics, indent=2, sort_keys=True))
+    return 0
+
+
+def cmd_export(args):
+    from keras_ae.export import export_saved_model
+
+    model = _load_model(args.model_file)
+    target = model if args.full_model or not hasattr(model, "encoder") else model.encoder
+    path = export_saved_model(target, args.out, overwrite=args.overwrite)
+    print(f"Exported {'model' if target is model else 'encoder'} of {model.name} to {path}")
+    return 0
+
+
+def build_parser():
+    parser = _Parser(prog="keras-ae", description="Train, evaluate and export keras-ae models.")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    sub.add_parser("list", help="list the registered models")
+
+    def data_args(p):
+        p.add_argument("--dataset", default=None,
+                       help="TFDS name (e.g. mnist) or a folder of MNIST-style IDX files; default: "
+                            "$KERAS_AE_DATA_DIR, else the MNIST sample shipped in the package")
+        p.add_argument("--data-dir", default=None,
+                       help="folder holding IDX files or one sub-folder per dataset name "
+                            "(overrides $KERAS_AE_DATA_DIR)")
+        p.add_argument("--batch-size", type=int, default=128)
+        p.add_argument("--limit", type=int, default=None, help="use only the first N images of each split")
+
+    train = sub.add_parser("train", help="train a model and write it, its metrics and pictures")
+    train.add_argument("model", help="a registered model name (see `keras-ae list`)")
+    data_args(train)
+    train.add_argument("--epochs", type=int, default=5)
+    train.add_argument("--out", default="runs/latest", help="output folder")
+    train.add_argument("--learning-rate", type=float, default=None)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--set", action="append", metavar="KEY=VALUE",
+                       help="model config override, value as JSON (repeatable), e.g. --set code_size=2")
+    train.add_argument("--no-export", action="store_true", help="skip the encoder SavedModel")
+
+    evaluate = sub.add_parser("evaluate", help="evaluate a saved .keras model on a split")
+    evaluate.add_argument("model_file")
+    data_args(evaluate)
+    evaluate.add_argument("--split", default="test")
+
+    export = sub.add_parser("export", help="export a saved model's encoder as a TF SavedModel")
+    export.add_argument("model_file")
+    export.add_argument("out")
+    export.add_argument("--full-model", action="store_true", help="export the whole model, not the encoder")
+    export.add_argument("--overwrite", action="store_true")
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 2
+        return {"list": cmd_list, "train": cmd_train, "evaluate": cmd_evaluate,
+                "export": cmd_export}[args.command](args)
+    except CLIError as e:
+        print(f"keras-ae: error: {e}", file=sys.stderr)
+        return 2
+    except (ValueError, TypeError, FileNotFoundError, FileExistsError) as e:
+        print(f"keras-ae: error: {str(e).splitlines()[0] if str(e) else type(e).__name__}",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from keras_ae import cli
+from keras_ae.data import write_idx
+from keras_ae.testing import call_saved_model
+
+
+@pytest.fixture(scope="module")
+def bars_folder(tmp_path_factory):
+    """A non-MNIST IDX folder: 16x16 images of bars and squares in 3 classes."""
+    folder = tmp_path_factory.mktemp("bars")
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 96), ("t10k", 24)):
+        images = np.zeros((n, 16, 16), np.uint8)
+        labels = (np.arange(n) % 3).astype(np.uint8)
+        for i, label in enumerate(labels):
+            r, c = rng.integers(1, 8, 2)
+            rows, cols = [(slice(r, r + 6), slice(c, c + 6)), (slice(r + 2, r + 4), slice(c, c + 8)),
+                          (slice(r, r + 8), slice(c + 2, c + 4))][label]
+            images[i, rows, cols] = 255
+        write_idx(str(folder / f"{prefix}-images-idx3-ubyte.gz"), images)
+        write_idx(str(folder / f"{prefix}-labels-idx1-ubyte.gz"), labels)
+    return str(folder)
+
+
+def test_train_writes_everything(bars_folder, tmp_path, capsys):
+    out = str(tmp_path / "run")
+    code = cli.main(["train", "conv_autoencoder", "--dataset", bars_folder, "--epochs", "2",
+                     "--batch-size", "16", "--out", out, "--set", "filters=[4,8]"])
+    assert code == 0
+    assert sorted(os.listdir(out)) == ["encoder_savedmodel", "history.json", "metrics.json",
+                                       "model.keras", "reconstructions.png"]
+    history = json.load(open(os.path.join(out, "history.json")))
+    assert len(history["loss"]) == 2 and len(history["val_loss"]) == 2
+    metrics = json.load(open(os.path.join(out, "metrics.json")))
+    assert metrics["config"]["input_shape"] == [16, 16, 1] and metrics["config"]["filters"] == [4, 8]
+    assert metrics["test"]["examples"] == 24 and 0 <= metrics["test"]["reconstruction_mse"] < 1
+    assert open(os.path.join(out, "reconstructions.png"), "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    # The exported encoder agrees with the saved model's encoder.
+    import keras
+
+    model = keras.saving.load_model(os.path.join(out, "model.keras"))
+    x = np.random.default_rng(1).random((3, 16, 16, 1)).astype("float32")
+    got = call_saved_model(os.path.join(out, "encoder_savedmodel"), x)["code"]
+    np.testing.assert_allclose(got, keras.ops.convert_to_numpy(model.encoder(x)), atol=1e-5)
+    assert "Epoch 2/2" in capsys.readouterr().out  # Keras's progress output is shown
+
+    # evaluate and export on the written model
+    assert cli.main(["evaluate", os.path.join(out, "model.keras"), "--dataset", bars_folder]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["examples"] == 24
+    np.testing.assert_allclose(result["reconstruction_mse"], metrics["test"]["reconstruction_mse"], rtol=1e-4)
+    export_dir = str(tmp_path / "exported")
+    assert cli.main(["export", os.path.join(out, "model.keras"), export_dir]) == 0
+    assert os.path.isfile(os.path.join(export_dir, "saved_model.pb"))
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "no_such_model"], "Unknown model 'no_such_model'"),
+    (["train", "conv_autoencoder", "--dataset", "/no/such/folder"], "Data folder not found: /no/such/folder"),
+    (["train", "conv_autoencoder", "--epochs", "zero"], "invalid int value"),
+    (["train", "conv_autoencoder", "--epochs", "0"], "--epochs and --batch-size must be positive"),
+    (["train", "conv_autoencoder", "--set", "filters"], "--set expects KEY=VALUE"),
+    (["evaluate", "/no/such/model.keras"], "model file not found"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_arguments_one_line(argv, message, capsys):
+    code = cli.main(argv)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code != 0
+    assert len(err) == 1 and err[0].startswith("keras-ae: error:") and message in err[0], err
+
+
+def test_corrupt_data_folder_one_line(bars_folder, tmp_path, capsys):
+    import shutil
+
+    bad = tmp_path / "bad"
+    shutil.copytree(bars_folder, bad)
+    (bad / "t10k-images-idx3-ubyte.gz").write_bytes(b"\x1f\x8b garbage")
+    code = cli.main(["train", "conv_autoencoder", "--dataset", str(bad), "--epochs", "1"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1 and "t10k-images-idx3-ubyte.gz" in err[0], err
+
+
+def test_console_entry_point_lists_models():
+    out = subprocess.run([sys.executable, "-m", "keras_ae.cli", "list"], capture_output=True,
+                         text=True, check=True).stdout
+    assert "conv_autoencoder" in out and "dense_autoencoder" in out

@@ -1,0 +1,194 @@
+import gzip
+import os
+import shutil
+import struct
+
+import numpy as np
+import pytest
+
+from keras_ae import data
+from keras_ae.data import IDXError, DatasetNotFoundError, read_idx, write_idx
+
+
+def _write_raw(path, payload):
+    with (gzip.open if path.endswith(".gz") else open)(path, "wb") as f:
+        f.write(payload)
+
+
+def _idx_bytes(array, magic_type=0x08):
+    return bytes([0, 0, magic_type, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape) + array.tobytes()
+
+
+@pytest.fixture
+def tiny_folder(tmp_path):
+    """A non-MNIST IDX folder: 12x10 images, 3 classes, train/t10k, mixed gzip and plain."""
+    rng = np.random.default_rng(0)
+    for prefix, n, gz in (("train", 30, ".gz"), ("t10k", 9, "")):
+        images = rng.integers(0, 256, (n, 12, 10), dtype=np.uint8)
+        labels = (np.arange(n) % 3).astype(np.uint8)
+        _write_raw(str(tmp_path / f"{prefix}-images-idx3-ubyte{gz}"), _idx_bytes(images))
+        _write_raw(str(tmp_path / f"{prefix}-labels-idx1-ubyte{gz}"), _idx_bytes(labels))
+    return tmp_path
+
+
+def test_idx_reader_matches_struct_oracle(tmp_path):
+    array = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    path = str(tmp_path / "x-idx3-ubyte")
+    _write_raw(path, _idx_bytes(array))
+    np.testing.assert_array_equal(read_idx(path), array)
+    write_idx(str(tmp_path / "y-idx3-ubyte.gz"), array)
+    with gzip.open(tmp_path / "y-idx3-ubyte.gz") as f:
+        assert f.read() == _idx_bytes(array)
+
+
+def test_shipped_sample_is_real_balanced_mnist():
+    x, y = data.read_idx_folder(data.SAMPLE_DIR, "train")
+    assert x.shape == (5000, 28, 28, 1) and x.dtype == np.uint8
+    assert np.bincount(y).tolist() == [500] * 10
+    xt, yt = data.read_idx_folder(data.SAMPLE_DIR, "test")
+    assert xt.shape == (1000, 28, 28, 1) and np.bincount(yt).tolist() == [100] * 10
+    size = sum(os.path.getsize(os.path.join(data.SAMPLE_DIR, f)) for f in os.listdir(data.SAMPLE_DIR))
+    assert size < 2 * 1024 * 1024
+    # Real digits, not noise: MNIST's mean intensity is about 0.13 and most pixels are 0.
+    assert 0.10 < x.mean() / 255 < 0.16 and (x == 0).mean() > 0.7
+
+
+def test_full_mnist_folder(mnist_dir):
+    x, y = data.load_arrays(mnist_dir, "train")
+    assert x.shape == (60000, 28, 28, 1)
+    assert np.bincount(y).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+    x, y = data.load_arrays(mnist_dir, "train[50000:]")
+    assert len(x) == 10000
+
+
+def test_load_pipeline_from_any_idx_folder(tiny_folder):
+    ds = data.load(str(tiny_folder), "train", batch_size=8, seed=1)
+    batches = list(ds.as_numpy_iterator())
+    assert len(batches) == 3  # 30 // 8 with drop_remainder in training
+    x, y = batches[0]
+    assert x.shape == (8, 12, 10, 1) and x.dtype == np.float32 and y.dtype == np.int32
+    assert 0.0 <= x.min() and x.max() <= 1.0
+    test = list(data.load(str(tiny_folder), "test", batch_size=4).as_numpy_iterator())
+    assert [len(b[0]) for b in test] == [4, 4, 1]  # no shuffle, keep the remainder
+    raw, labels = data.load_arrays(str(tiny_folder), "test")
+    np.testing.assert_allclose(np.concatenate([b[0] for b in test]), raw / 255.0, atol=1e-7)
+
+
+def test_target_image_and_flatten(tiny_folder):
+    x, t = next(iter(data.load(str(tiny_folder), batch_size=4, target="image", flatten=True)))
+    assert x.shape == (4, 120)
+    np.testing.assert_array_equal(x.numpy(), t.numpy())
+
+
+def test_split_slices(tiny_folder):
+    x, _ = data.load_arrays(str(tiny_folder), "train[:10]")
+    assert len(x) == 10
+    x, _ = data.load_arrays(str(tiny_folder), "train[50%:]")
+    assert len(x) == 15
+    with pytest.raises(ValueError, match="split="):
+        data.load_arrays(str(tiny_folder), "validation")
+
+
+def test_env_var_and_name(tiny_folder, tmp_path, monkeypatch):
+    root = tmp_path / "root"
+    shutil.copytree(tiny_folder, root / "mnist")
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(root))
+    assert data.resolve_source(None) == ("idx", str(root / "mnist"))
+    assert data.resolve_source("mnist") == ("idx", str(root / "mnist"))
+    x, _ = data.load_arrays()
+    assert x.shape[1:] == (12, 10, 1)
+
+
+def test_default_without_anything_is_the_sample(monkeypatch):
+    monkeypatch.delenv(data.DATA_DIR_ENV, raising=False)
+    assert data.resolve_source(None) == ("idx", data.SAMPLE_DIR)
+
+
+def test_offline_tfds_name_falls_back_fast(monkeypatch, tmp_path):
+    """Offline, an unknown-locally 'mnist' falls back to the sample with a warning, without the
+    minutes of retries tfds.load would spend."""
+    from keras_ae.data import loading
+
+    monkeypatch.delenv(data.DATA_DIR_ENV, raising=False)
+    monkeypatch.setattr(loading, "_tfds_reachable", lambda timeout=2.0: False)
+    with pytest.warns(UserWarning, match="sample shipped"):
+        x, _ = data.load_arrays("mnist", "test", tfds_dir=str(tmp_path))
+    assert x.shape == (1000, 28, 28, 1)
+    with pytest.raises(DatasetNotFoundError, match="neither on disk in TFDS nor downloadable"):
+        data.load_arrays("cifar10", "test", tfds_dir=str(tmp_path))
+
+
+def test_missing_folder():
+    with pytest.raises(DatasetNotFoundError, match="Data folder not found: ./no/such/dir"):
+        data.load("./no/such/dir")
+
+
+def test_env_var_not_a_folder(monkeypatch):
+    monkeypatch.setenv(data.DATA_DIR_ENV, "/no/such/place")
+    with pytest.raises(DatasetNotFoundError, match=r"\$KERAS_AE_DATA_DIR points to /no/such/place"):
+        data.load_arrays()
+
+
+def test_folder_without_idx(tmp_path):
+    (tmp_path / "readme.txt").write_text("hi")
+    with pytest.raises(DatasetNotFoundError, match="No IDX files for split 'train'"):
+        data.load(str(tmp_path))
+
+
+def test_truncated_file_names_it(tiny_folder):
+    path = tiny_folder / "t10k-images-idx3-ubyte"
+    path.write_bytes(path.read_bytes()[:-7])
+    with pytest.raises(IDXError, match=r"Truncated IDX file .*t10k-images-idx3-ubyte: header says"):
+        data.load(str(tiny_folder), "test")
+
+
+def test_corrupt_gzip_names_it(tiny_folder):
+    path = tiny_folder / "train-labels-idx1-ubyte.gz"
+    path.write_bytes(b"not gzip at all")
+    with pytest.raises(IDXError, match=r"train-labels-idx1-ubyte.gz"):
+        data.load(str(tiny_folder))
+
+
+def test_bad_magic_names_it(tiny_folder):
+    path = tiny_folder / "t10k-labels-idx1-ubyte"
+    path.write_bytes(b"\x12\x34" + path.read_bytes()[2:])
+    with pytest.raises(IDXError, match=r"Corrupt IDX file .*t10k-labels-idx1-ubyte: bad magic"):
+        data.load_arrays(str(tiny_folder), "test")
+
+
+def test_mismatched_counts(tiny_folder):
+    _write_raw(str(tiny_folder / "t10k-labels-idx1-ubyte"), _idx_bytes(np.zeros(5, np.uint8)))
+    with pytest.raises(IDXError, match=r"holds 9 images but .*t10k-labels-idx1-ubyte holds 5 labels"):
+        data.load_arrays(str(tiny_folder), "test")
+
+
+def test_missing_partner_file(tiny_folder):
+    os.remove(tiny_folder / "t10k-labels-idx1-ubyte")
+    with pytest.raises(IDXError, match="no matching labels file"):
+        data.load_arrays(str(tiny_folder), "test")
+
+
+def test_keep_labels_balanced_and_seeded():
+    labels = np.repeat(np.arange(10), 50)
+    kept = data.keep_labels(labels, 100, seed=3)
+    mask = kept != data.UNLABELLED
+    assert mask.sum() == 100
+    assert np.bincount(kept[mask]).tolist() == [10] * 10
+    np.testing.assert_array_equal(kept[mask], labels[mask])
+    np.testing.assert_array_equal(kept, data.keep_labels(labels, 100, seed=3))
+    assert not np.array_equal(kept, data.keep_labels(labels, 100, seed=4))
+    with pytest.raises(ValueError, match="num_labels"):
+        data.keep_labels(labels, 1000)
+
+
+def test_semi_supervised_pipeline_mixes_for_fit():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (200, 4, 4, 1), dtype=np.uint8)
+    labels = np.arange(200) % 10
+    ds = data.semi_supervised_dataset(images, labels, num_labels=20, batch_size=50, labelled_fraction=0.5)
+    ys = np.concatenate([y for _, y in ds.take(8).as_numpy_iterator()])
+    frac = (ys != -1).mean()
+    assert 0.35 < frac < 0.65
+    plain = data.semi_supervised_dataset(images, labels, num_labels=20, batch_size=50)
+    ys = np.concatenate([y for _, y in plain.as_numpy_iterator()])
+    assert (ys != -1).sum() == 20
