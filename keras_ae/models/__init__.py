@@ -10,6 +10,7 @@ from keras_ae.models.autoencoder import (  # noqa: F401
     DenoisingAutoencoder,
     DenseAutoencoder,
     LinearAutoencoder,
+    StackedAutoencoder,
 )
 from keras_ae.models.base import ZooModel  # noqa: F401
 from keras_ae.models.drsae import *  # noqa: F401,F403

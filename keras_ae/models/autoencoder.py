@@ -133,6 +133,75 @@ class DenoisingAutoencoder(DenseAutoencoder):
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
+@register("stacked_autoencoder")
+class StackedAutoencoder(_ReconstructionDefaults, ZooModel):
+    """Stacked (optionally denoising) autoencoder built for greedy layer-wise pre-training.
+
+    Encoder layer ``encode_i`` maps layer i's input to ``units[i]``; its mirror ``decode_i`` maps
+    back. :func:`keras_ae.training.greedy_pretrain` trains each pair as a one-hidden-layer
+    autoencoder on the codes of the layers below (Bengio et al. 2007; Vincent et al. 2010 with
+    ``noise``), then ``fit`` fine-tunes the whole stack and :meth:`classifier` adds a softmax.
+
+    Args:
+        units: sizes of the encoder layers, the last being the code (e.g. 1000-500-250-30).
+        activation: hidden activation (also of every ``decode_i`` with i > 0).
+        code_activation: activation of the last encoder layer.
+        output_activation: activation of ``decode_0`` (the pixels).
+        noise, noise_level, noise_seed: corruption of each layer's input during pre-training and
+            of the images during fine-tuning (training only).
+    """
+
+    def __init__(self, input_shape=(28, 28, 1), units=(1000, 500, 250, 30), activation="relu",
+                 code_activation="linear", output_activation="sigmoid", noise=None,
+                 noise_level=0.0, noise_seed=None, **kwargs):
+        input_shape = _check_input_shape(input_shape)
+        units = _check_positive_ints("units", units, allow_empty=False)
+        sizes = [math.prod(input_shape)] + units
+        last = len(units) - 1
+
+        enc_in = keras.Input(input_shape, name="images")
+        h = keras.layers.Flatten(name="flatten")(enc_in)
+        for i, n in enumerate(units):
+            h = keras.layers.Dense(n, activation=code_activation if i == last else activation,
+                                   name=f"encode_{i}")(h)
+        encoder = keras.Model(enc_in, h, name="encoder")
+
+        dec_in = keras.Input((units[-1],), name="code")
+        h = dec_in
+        for i in reversed(range(len(units))):
+            h = keras.layers.Dense(sizes[i], activation=output_activation if i == 0 else activation,
+                                   name=f"decode_{i}")(h)
+        decoder = keras.Model(dec_in, keras.layers.Reshape(input_shape, name="unflatten")(h),
+                              name="decoder")
+
+        inputs = keras.Input(input_shape, name="images")
+        x = _with_corruption(inputs, noise, noise_level, noise_seed)
+        super().__init__(inputs=inputs, outputs=decoder(encoder(x)), **kwargs)
+        self._store_config(input_shape=input_shape, units=units, activation=activation,
+                           code_activation=code_activation, output_activation=output_activation,
+                           noise=noise, noise_level=noise_level, noise_seed=noise_seed)
+
+    @property
+    def num_layers(self):
+        return len(self._zoo_config["units"])
+
+    def layer_pair(self, i):
+        """The (encode_i, decode_i) Dense layers, shared with the stack (training them trains it)."""
+        return self.encoder.get_layer(f"encode_{i}"), self.decoder.get_layer(f"decode_{i}")
+
+    def classifier(self, num_classes, dropout=0.0):
+        """A softmax classifier on the (shared) encoder, for supervised fine-tuning."""
+        if not isinstance(num_classes, int) or num_classes < 2:
+            raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}.")
+        inputs = keras.Input(self.encoder.input.shape[1:], name="images")
+        h = self.encoder(inputs)
+        if dropout:
+            h = keras.layers.Dropout(dropout, name="dropout")(h)
+        probs = keras.layers.Dense(num_classes, activation="softmax", name="probabilities")(h)
+        return keras.Model(inputs, probs, name=f"{self.name}_classifier")
+
+
+@keras.saving.register_keras_serializable(package="keras_ae")
 @register("conv_autoencoder")
 class ConvAutoencoder(_ReconstructionDefaults, ZooModel):
     """Convolutional autoencoder: conv + max-pool stages, mirrored by a transposed-conv or

@@ -1,0 +1,3 @@
+"""Training procedures beyond a single ``fit``."""
+
+from keras_ae.training.greedy import greedy_pretrain  # noqa: F401
