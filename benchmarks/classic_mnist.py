@@ -9,12 +9,13 @@ PCA subspace are reported too. Writes benchmarks/results/classic_mnist.{json,md}
 """
 
 import argparse
+import json
 import os
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import command_line, machine, timestamp, write_results  # noqa: E402
+from _common import RESULTS, command_line, machine, timestamp, write_results  # noqa: E402
 
 MODELS = {
     "linear_autoencoder": dict(code_size=30),
@@ -37,9 +38,6 @@ def main():
     import numpy as np
 
     import keras_ae
-    from keras_ae import visualize
-
-    start_all = time.time()
     where = machine()
     x_train, _ = keras_ae.data.load_arrays("mnist", "train", data_dir=args.data_dir)
     x_test, _ = keras_ae.data.load_arrays("mnist", "test", data_dir=args.data_dir)
@@ -56,7 +54,13 @@ def main():
 
     train = keras_ae.data.make_dataset(x_train, np.zeros(len(x_train)), batch_size=args.batch_size,
                                        target="image", seed=0)
-    rows, recons = [], []
+    # Rows of models not run now are kept from earlier runs (each row says its command and
+    # epochs), so slow models can be run separately or on another backend.
+    json_path = os.path.join(RESULTS, "classic_mnist.json")
+    recon_path = os.path.join(RESULTS, "classic_mnist_reconstructions.npz")
+    previous = json.load(open(json_path))["results"] if os.path.exists(json_path) else []
+    rows = {r["model"]: r for r in previous}
+    recons = dict(np.load(recon_path)) if os.path.exists(recon_path) else {}
     for name in args.models:
         keras.utils.set_random_seed(0)
         config = MODELS[name]
@@ -68,7 +72,9 @@ def main():
         recon = model.reconstruct(x_test)
         mse = float(np.mean((recon - x_test) ** 2))
         k = config["code_size"]
-        row = {"model": name, "config": config, "code_size": k, "test_mse_per_pixel": mse,
+        row = {"model": name, "config": config, "code_size": k, "epochs": args.epochs,
+               "backend": keras.backend.backend(), "command": command_line(), "machine": where,
+               "date": timestamp(), "test_mse_per_pixel": mse,
                "test_squared_error_per_image": mse * flat_test.shape[1],
                "pca_test_mse_per_pixel": pca_mse(k), "train_seconds": round(seconds, 1)}
         if name == "linear_autoencoder":
@@ -78,29 +84,32 @@ def main():
             # The trailing PCA directions are nearly degenerate (tiny eigengaps at k=30), so the
             # largest angle converges slowly; the median says how much of the subspace is shared.
             row["median_principal_angle_deg"] = float(np.median(np.degrees(np.arccos(np.clip(cos, -1, 1)))))
-        rows.append(row)
-        recons.append(recon[:16])
+        rows[name] = row
+        recons[name] = recon[:16]
         print(row, flush=True)
+        np.savez_compressed(recon_path, **recons)
+        report([rows[n] for n in MODELS if n in rows], recons, x_test[:16], args.batch_size)
+
+
+def report(rows, recons, inputs, batch_size):
+    from keras_ae import visualize
 
     visualize.save_reconstructions(
-        x_test[:16], recons, os.path.join(os.path.dirname(__file__), "results", "classic_mnist.png"),
-        row_titles=["input"] + [r["model"] for r in rows],
-        title=f"MNIST test digits and reconstructions ({args.epochs} epochs)")
-    took = time.time() - start_all
-    payload = {"benchmark": "classic autoencoders on MNIST", "command": command_line(),
-               "machine": where, "date": timestamp(), "backend": keras.backend.backend(),
-               "epochs": args.epochs, "train_examples": len(x_train), "test_examples": len(x_test),
-               "seconds": round(took, 1), "results": rows}
-    md = [f"MNIST (60,000 train / 10,000 test), {args.epochs} epochs, batch {args.batch_size}, "
-          f"{keras.backend.backend()} backend. Reference: PCA with the same code size, on the same data.",
-          "", "| model | code | test MSE / pixel | PCA test MSE / pixel | ratio to PCA | note |",
-          "| --- | ---: | ---: | ---: | ---: | --- |"]
+        inputs, [recons[r["model"]] for r in rows], os.path.join(RESULTS, "classic_mnist.png"),
+        row_titles=["input"] + [r["model"] for r in rows], title="MNIST test digits and reconstructions")
+    payload = {"benchmark": "classic autoencoders on MNIST", "train_examples": 60000,
+               "test_examples": 10000, "batch_size": batch_size, "results": rows}
+    md = [f"MNIST (60,000 train / 10,000 test), batch {batch_size}. Reference: PCA with the same "
+          "code size, fitted on the same training images (NumPy SVD).",
+          "", "| model | code | epochs | backend | test MSE / pixel | PCA test MSE / pixel | ratio to PCA | train time | note |",
+          "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |"]
     for r in rows:
         note = (f"median principal angle to the PCA subspace {r['median_principal_angle_deg']:.1f}°"
                 if "median_principal_angle_deg" in r else "")
-        md.append(f"| {r['model']} | {r['code_size']} | {r['test_mse_per_pixel']:.4f} | "
-                  f"{r['pca_test_mse_per_pixel']:.4f} | {r['test_mse_per_pixel'] / r['pca_test_mse_per_pixel']:.2f} | {note} |")
-    md += ["", f"Command: `{payload['command']}` · machine: {where} · {payload['date']} · took {took:.0f} s.",
+        md.append(f"| {r['model']} | {r['code_size']} | {r['epochs']} | {r['backend']} | "
+                  f"{r['test_mse_per_pixel']:.4f} | {r['pca_test_mse_per_pixel']:.4f} | "
+                  f"{r['test_mse_per_pixel'] / r['pca_test_mse_per_pixel']:.2f} | {r['train_seconds']:.0f} s | {note} |")
+    md += ["", "Commands: " + "; ".join(sorted({f"`{r['command']}` ({r['machine']}, {r['date']})" for r in rows})),
            "", "![reconstructions](benchmarks/results/classic_mnist.png)"]
     write_results("classic_mnist", payload, "\n".join(md) + "\n")
 
