@@ -9,7 +9,7 @@ import os
 import numpy as np
 
 
-def _plt():
+def pyplot():
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -18,8 +18,8 @@ def _plt():
     return plt
 
 
-def _save(fig, path, dpi=120):
-    plt = _plt()
+def save_figure(fig, path, dpi=120):
+    plt = pyplot()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = path + ".tmp.png"
     fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
@@ -60,14 +60,14 @@ def tile(images, ncols=None, pad=1, normalize="each"):
 
 def save_grid(images, path, ncols=None, title=None, normalize="each", cmap="gray"):
     """Saves ``images`` as one tiled picture."""
-    plt = _plt()
+    plt = pyplot()
     canvas = tile(images, ncols=ncols, normalize=normalize)
     fig, ax = plt.subplots(figsize=(max(3, canvas.shape[1] / 40), max(3, canvas.shape[0] / 40)))
     ax.imshow(canvas, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
     ax.axis("off")
     if title:
         ax.set_title(title)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def save_reconstructions(inputs, reconstructions, path, n=16, title=None, row_titles=None):
@@ -75,7 +75,7 @@ def save_reconstructions(inputs, reconstructions, path, n=16, title=None, row_ti
 
     ``reconstructions`` may be one array or a list of arrays (e.g. several models compared).
     """
-    plt = _plt()
+    plt = pyplot()
     rows = [np.asarray(inputs)[:n]]
     recs = reconstructions if isinstance(reconstructions, (list, tuple)) else [reconstructions]
     rows += [np.clip(np.asarray(r)[:n], 0.0, 1.0) for r in recs]
@@ -91,7 +91,7 @@ def save_reconstructions(inputs, reconstructions, path, n=16, title=None, row_ti
         ax.set_yticks([])
     if title:
         fig.suptitle(title, fontsize=10)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def save_filters(kernel, path, max_filters=128, title=None):
@@ -115,7 +115,7 @@ def save_filters(kernel, path, max_filters=128, title=None):
 
 def save_codes_2d(codes, labels, path, title=None):
     """Scatter plot of 2-D codes coloured by label."""
-    plt = _plt()
+    plt = pyplot()
     codes = np.asarray(codes)
     if codes.ndim != 2 or codes.shape[1] != 2:
         raise ValueError(f"save_codes_2d expects codes of shape (N, 2), got {codes.shape}.")
@@ -124,4 +124,4 @@ def save_codes_2d(codes, labels, path, title=None):
     fig.colorbar(sc, ax=ax)
     if title:
         ax.set_title(title)
-    return _save(fig, path)
+    return save_figure(fig, path)
