@@ -167,7 +167,9 @@ def run_model_test(model, input_data, fit_x=None, fit_y=None, run_fit=True,
         if fit_x is None:
             fit_x = input_data
         if fit_y is None:
-            fit_y = fit_x if getattr(model, "fit_target", "image") == "image" else None
+            if getattr(model, "fit_target", "image") != "image":
+                raise ValueError(f"{name} trains on labels: pass fit_y to run_model_test.")
+            fit_y = fit_x
         if not model.compiled:
             model.compile()
         before = [np.copy(ops.convert_to_numpy(w)) for w in model.trainable_weights]

@@ -1,0 +1,168 @@
+"""SWWAE semi-supervised MNIST (PAPERS.md §1, paper §4.3): test error with 100 / 600 / 1000 /
+3000 labels, the rest of the training set unlabelled.
+
+One ``model.fit`` on one ``tf.data`` pipeline mixing labelled and unlabelled images (label -1):
+labelled ones contribute NLL + reconstruction terms, unlabelled ones only the reconstruction
+terms (``SparseCategoricalCrossentropy(ignore_class=-1)`` + ``add_loss``). Each batch draws a
+labelled example with probability ``--labelled-fraction`` so the few labels reach every step.
+
+    KERAS_BACKEND=jax python examples/swwae_semi_supervised.py --data-dir /work/shared/datasets \
+        --labels 100 600 1000 3000 --seeds 0 --epochs 3 --steps-per-epoch 300
+
+Writes ``benchmarks/results/swwae_semi_supervised.{json,md}`` (``--tag`` adds a suffix).
+"""
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+PAPER = {100: 8.71, 600: 3.31, 1000: 2.83, 3000: 2.10}  # error %, unconfirmed (PAPERS.md)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", default=None, help="folder holding mnist/ IDX files")
+    parser.add_argument("--labels", type=int, nargs="+", default=[100, 600, 1000, 3000])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--steps-per-epoch", type=int, default=300)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--labelled-fraction", type=float, default=0.5)
+    parser.add_argument("--filters", type=int, nargs="+", default=[32, 64])
+    parser.add_argument("--head-units", type=int, nargs="*", default=[128])
+    parser.add_argument("--dropout", type=float, default=0.5)
+    parser.add_argument("--lambda-rec", type=float, default=1.0)
+    parser.add_argument("--lambda-m", type=float, default=0.2)
+    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--model", default="swwae")
+    parser.add_argument("--test-size", type=int, default=10000)
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..",
+                                                      "benchmarks", "results"))
+    parser.add_argument("--tag", default="")
+    parser.add_argument("--merge", nargs="+", metavar="JSON",
+                        help="combine the runs of earlier result files (e.g. one per seed) into "
+                             "one table instead of training")
+    args = parser.parse_args(argv)
+    if args.merge:
+        return merge(args, argv)
+
+    import keras
+
+    import keras_ae
+    from keras_ae.data import load_arrays, semi_supervised_dataset, to_float_images
+
+    start = time.time()
+    train_x, train_y = load_arrays("mnist", "train", data_dir=args.data_dir)
+    test_x, test_y = load_arrays("mnist", "test", data_dir=args.data_dir)
+    test_x, test_y = to_float_images(test_x[: args.test_size]), test_y[: args.test_size]
+    runs = []
+    for num_labels in args.labels:
+        for seed in args.seeds:
+            keras.utils.set_random_seed(seed)
+            t0 = time.time()
+            ds = semi_supervised_dataset(train_x, train_y, num_labels, batch_size=args.batch_size,
+                                         seed=seed, labelled_fraction=args.labelled_fraction)
+            model = keras_ae.models.build(
+                args.model, input_shape=tuple(train_x.shape[1:]), filters=args.filters,
+                head_units=args.head_units, dropout=args.dropout, lambda_rec=args.lambda_rec,
+                lambda_m=args.lambda_m)
+            model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
+            history = model.fit(ds, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
+                                verbose=2)
+            predicted = model.predict_classes(test_x)
+            error = 100.0 * float(np.mean(predicted != test_y))
+            runs.append({"labels": num_labels, "seed": seed, "test_error_pct": error,
+                         "final_train_loss": float(history.history["loss"][-1]),
+                         "wall_time_s": round(time.time() - t0, 1)})
+            print(json.dumps(runs[-1]), flush=True)
+            write(args, argv, runs, start, len(train_x), len(test_x))  # after every run
+
+
+def write(args, argv, runs, start, train_images, test_images, merged_from=None):
+    import keras
+
+    labels = sorted({r["labels"] for r in runs})
+    summary = []
+    for num_labels in labels:
+        errors = [r["test_error_pct"] for r in runs if r["labels"] == num_labels]
+        summary.append({"labels": num_labels, "mean_error_pct": float(np.mean(errors)),
+                        "std_error_pct": float(np.std(errors)), "seeds": len(errors),
+                        "paper_error_pct": PAPER.get(num_labels)})
+    examples_seen = args.epochs * args.steps_per_epoch * args.batch_size
+    record = {
+        "experiment": "SWWAE semi-supervised MNIST",
+        "command": "KERAS_BACKEND=" + keras.backend.backend() + " python "
+                   + " ".join([os.path.relpath(__file__)] + (argv or sys.argv[1:])),
+        "backend": keras.backend.backend(),
+        "machine": "2-core CPU, no GPU (shared with other jobs)",
+        "platform": platform.platform(),
+        "config": vars(args),
+        "train_images": int(train_images), "test_images": int(test_images),
+        "examples_seen_per_run": examples_seen,
+        "epochs_over_60k_equivalent": round(examples_seen / train_images, 2),
+        "protocol_gap": (
+            "Shortened: each run sees epochs*steps*batch images (see examples_seen_per_run), "
+            "a small fraction of the paper's training; seeds as listed (the paper's figures are "
+            "not per-seed). No validation-based model selection, no data augmentation. "
+            "The paper's MNIST architecture is not given in PAPERS.md; this is a small 2-stage "
+            "conv net."),
+        "wall_time_s": round(time.time() - start, 1),
+        "runs": runs, "summary": summary,
+    }
+    if merged_from:
+        record["merged_from"] = merged_from
+        record["wall_time_s"] = round(sum(r["wall_time_s"] for r in runs), 1)
+    os.makedirs(args.out, exist_ok=True)
+    stem = os.path.join(args.out, "swwae_semi_supervised" + (f"_{args.tag}" if args.tag else ""))
+    with open(stem + ".json", "w") as f:
+        json.dump(record, f, indent=1)
+    lines = [
+        "# SWWAE semi-supervised MNIST: test error %",
+        "",
+        f"Command: `{record['command']}`  ",
+        f"Machine: {record['machine']}; backend {record['backend']}; total wall time "
+        f"{record['wall_time_s']} s. Each run: {args.epochs} x {args.steps_per_epoch} steps of "
+        f"{args.batch_size} (= {record['epochs_over_60k_equivalent']} passes over 60k images), "
+        f"labelled fraction per batch {args.labelled_fraction}, test on {test_images} images.",
+        "",
+        f"{record['protocol_gap']}",
+        "",
+        "| labels | obtained error % (mean ± std) | seeds | paper (unconfirmed) |",
+        "| --- | --- | --- | --- |",
+    ]
+    for s in summary:
+        lines.append(f"| {s['labels']} | {s['mean_error_pct']:.2f} ± {s['std_error_pct']:.2f} | "
+                     f"{s['seeds']} | {s['paper_error_pct']} |")
+    with open(stem + ".md", "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def merge(args, argv):
+    """Pools the runs of several result files written with the same training settings."""
+    runs, configs = [], []
+    for path in args.merge:
+        with open(path) as f:
+            record = json.load(f)
+        runs += record["runs"]
+        configs.append(record["config"])
+    keys = ("epochs", "steps_per_epoch", "batch_size", "labelled_fraction", "filters",
+            "head_units", "dropout", "lambda_rec", "lambda_m", "learning_rate", "model")
+    for c in configs[1:]:
+        if any(c[k] != configs[0][k] for k in keys):
+            raise ValueError("--merge needs result files trained with the same settings.")
+    for k in keys:
+        setattr(args, k, configs[0][k])
+    write(args, argv, runs, time.time(), record["train_images"], record["test_images"],
+          merged_from=[os.path.basename(p) for p in args.merge])
+
+
+if __name__ == "__main__":
+    main()
