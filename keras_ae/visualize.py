@@ -98,7 +98,8 @@ def save_filters(kernel, path, max_filters=128, title=None):
     """Saves conv kernels (kh, kw, in, out) or dense weights (in, out) with in = H·W as tiles.
 
     Conv kernels with several input channels show the mean over input channels; dense weights
-    are reshaped to square images when ``in`` is a perfect square.
+    are reshaped to square images when ``in`` is a perfect square. A ``Conv2DTranspose`` kernel
+    is (kh, kw, out, in): pass it as is for a one-channel decoder, or ``transpose(0, 1, 3, 2)``.
     """
     kernel = np.asarray(kernel)
     if kernel.ndim == 4:

@@ -1,0 +1,211 @@
+"""Feature extraction at inference and the linear-probe evaluation shared by every model.
+
+A linear probe measures how linearly separable an encoder's features are: the encoder is frozen,
+its codes (max-pooled for feature maps, as Makhzani & Frey do for Conv-WTA) are standardised,
+and a softmax-regression classifier is trained on them with ``model.fit``. The paper used a linear
+SVM; softmax regression with Adam is the same family of classifier and needs nothing outside
+Keras. ``num_labels`` trains the probe on only that many labelled examples (balanced per class,
+via :func:`keras_ae.data.keep_labels`), the semi-supervised setting of 100 / 1000 labels.
+"""
+
+import time
+
+import keras
+import numpy as np
+
+from keras_ae.data.semi import keep_labels, labelled_mask
+
+__all__ = ["encoder_of", "max_pool_features", "extract_features", "train_linear_probe",
+           "probe_features", "linear_probe"]
+
+
+def encoder_of(model):
+    """The part of ``model`` that computes features: a zoo model's ``encoder``, else the model."""
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model (a zoo model or an encoder), got "
+                        f"{type(model).__name__}.")
+    try:
+        return model.get_layer("encoder")
+    except ValueError:
+        return model
+
+
+def max_pool_features(maps, pool_size):
+    """Non-overlapping max-pooling of (N, H, W, C) maps with ``pool_size``-square windows.
+
+    Windows at the border that stick out are pooled over the part inside the map, so the result
+    is (N, ceil(H/p), ceil(W/p), C).
+    """
+    maps = np.asarray(maps)
+    if maps.ndim != 4:
+        raise ValueError(f"maps must be (N, H, W, C), got shape {maps.shape}.")
+    if isinstance(pool_size, bool) or not isinstance(pool_size, (int, np.integer)) or pool_size < 1:
+        raise ValueError(f"pool_size must be a positive int, got {pool_size!r}.")
+    n, h, w, c = maps.shape
+    gh, gw = -(-h // pool_size), -(-w // pool_size)
+    padded = np.full((n, gh * pool_size, gw * pool_size, c), -np.inf, maps.dtype)
+    padded[:, :h, :w] = maps
+    return padded.reshape(n, gh, pool_size, gw, pool_size, c).max(axis=(2, 4))
+
+
+def _auto_pool_size(height):
+    # about a 4x4 grid of pooled regions, the size the WTA papers' probes use on MNIST
+    return max(1, -(-height // 4))
+
+
+def extract_features(model, images, pool_size="auto", output_key=None, batch_size=256,
+                     chunk_size=2048):
+    """Flat features of ``images`` from ``model``'s encoder at inference (sparsity/noise off).
+
+    Args:
+        model: a zoo model (its ``encoder`` is used) or any single-input Keras model.
+        images: (N, ...) array the encoder accepts (uint8 is scaled to [0, 1]).
+        pool_size: for 4-D codes (feature maps), the max-pooling window; ``"auto"`` pools to a
+            grid of about 4×4 regions, ``None`` keeps the full maps.
+        output_key: for encoders with dict outputs, the key holding the code (default
+            ``"code"`` when present, else the only key).
+        chunk_size: images encoded at a time, so full-resolution maps of a large set are never
+            held in memory at once.
+
+    Returns:
+        float32 array (N, features).
+    """
+    encoder = encoder_of(model)
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        images = images.astype(np.float32) / 255.0
+    if pool_size is not None and pool_size != "auto" and (
+            isinstance(pool_size, bool) or not isinstance(pool_size, int) or pool_size < 1):
+        raise ValueError(f"pool_size must be 'auto', None or a positive int, got {pool_size!r}.")
+    parts = []
+    for start in range(0, len(images), chunk_size):
+        out = encoder.predict(images[start:start + chunk_size], batch_size=batch_size, verbose=0)
+        if isinstance(out, dict):
+            key = output_key or ("code" if "code" in out else None)
+            if key is None and len(out) == 1:
+                key = next(iter(out))
+            if key not in out:
+                raise ValueError(f"The encoder returns a dict with keys {sorted(out)}: pass "
+                                 f"output_key naming the code.")
+            out = out[key]
+        elif isinstance(out, (list, tuple)):
+            out = out[0]
+        out = np.asarray(out)
+        if out.ndim == 4 and pool_size is not None:
+            out = max_pool_features(out, _auto_pool_size(out.shape[1]) if pool_size == "auto"
+                                    else pool_size)
+        parts.append(out.reshape(len(out), -1).astype(np.float32))
+    return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
+
+
+def train_linear_probe(features, labels, num_classes=None, epochs=30, batch_size=128,
+                       learning_rate=1e-3, l2=0.0, seed=0, mean=None, std=None, min_steps=1000,
+                       verbose=0):
+    """Trains softmax regression on standardised ``features`` with ``model.fit``.
+
+    ``epochs`` passes over the data, but at least ``min_steps`` optimizer steps: with 100
+    labels an epoch is a single step, and 30 steps of Adam leave the probe far from converged.
+
+    ``mean``/``std`` standardise the features (default: their own statistics; pass those of a
+    larger unlabelled set when only a few examples are labelled).
+
+    Returns ``(classifier, mean, std)``: classify new features with
+    ``classifier.predict((f - mean) / std)``.
+    """
+    features = np.asarray(features, np.float32)
+    labels = np.asarray(labels)
+    if features.ndim != 2 or len(features) != len(labels):
+        raise ValueError(f"features must be (N, D) with one label each, got {features.shape} "
+                         f"and {labels.shape}.")
+    if len(features) == 0:
+        raise ValueError("train_linear_probe needs at least one labelled example.")
+    num_classes = int(num_classes or labels.max() + 1)
+    mean = features.mean(axis=0) if mean is None else np.asarray(mean, np.float32)
+    std = (features.std(axis=0) + 1e-6) if std is None else np.asarray(std, np.float32)
+    keras.utils.set_random_seed(seed)
+    classifier = keras.Sequential([
+        keras.Input((features.shape[1],)),
+        # a convex problem: start from zero so no random initial direction has to be unlearnt
+        keras.layers.Dense(num_classes, kernel_initializer="zeros",
+                           kernel_regularizer=keras.regularizers.L2(l2) if l2 else None,
+                           name="linear"),
+    ], name="linear_probe")
+    classifier.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                       metrics=["accuracy"])
+    batch_size = min(batch_size, len(features))
+    steps_per_epoch = -(-len(features) // batch_size)
+    # Small labelled sets are tiled so that few epochs still give min_steps steps.
+    repeats = max(1, -(-min_steps // (steps_per_epoch * epochs)))
+    x = np.tile((features - mean) / std, (repeats, 1))
+    y = np.tile(labels.astype(np.int32), repeats)
+    classifier.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=verbose)
+    return classifier, mean, std
+
+
+def probe_features(train_features, train_labels, test_features, test_labels, num_labels=None,
+                   epochs=30, batch_size=128, learning_rate=1e-3, l2=0.0, min_steps=1000,
+                   label_seed=0, seed=0, verbose=0):
+    """Linear-probe error on features already extracted (see :func:`linear_probe`).
+
+    Extract once, probe several label budgets: encoding is the slow part for conv models.
+    """
+    train_features = np.asarray(train_features, np.float32)
+    test_features = np.asarray(test_features, np.float32)
+    train_labels = np.asarray(train_labels)
+    test_labels = np.asarray(test_labels)
+    if num_labels is None:
+        mask = np.ones(len(train_labels), bool)
+    else:
+        mask = labelled_mask(keep_labels(train_labels, num_labels, seed=label_seed))
+    num_classes = int(max(train_labels.max(), test_labels.max()) + 1)
+    start = time.perf_counter()
+    # standardised with statistics of all training features, labelled or not
+    classifier, mean, std = train_linear_probe(
+        train_features[mask], train_labels[mask], num_classes, epochs=epochs,
+        batch_size=batch_size, learning_rate=learning_rate, l2=l2, seed=seed,
+        min_steps=min_steps, mean=train_features.mean(axis=0),
+        std=train_features.std(axis=0) + 1e-6, verbose=verbose)
+    fit_s = time.perf_counter() - start
+
+    def error(features, labels):
+        logits = classifier.predict((features - mean) / std, batch_size=1024, verbose=0)
+        return float(np.mean(np.argmax(logits, axis=1) != labels))
+
+    return {
+        "test_error": error(test_features, test_labels),
+        "train_error": error(train_features[mask], train_labels[mask]),
+        "num_labels": int(mask.sum()),
+        "feature_dim": int(train_features.shape[1]),
+        "probe": {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
+                  "l2": l2, "min_steps": min_steps, "optimizer": "adam",
+                  "classifier": "softmax regression"},
+        "fit_seconds": round(fit_s, 2),
+    }
+
+
+def linear_probe(model, train_images, train_labels, test_images, test_labels, num_labels=None,
+                 pool_size="auto", epochs=30, batch_size=128, learning_rate=1e-3, l2=0.0,
+                 min_steps=1000, label_seed=0, seed=0, output_key=None, verbose=0):
+    """Linear-probe error of ``model``'s features: encode, train softmax regression, test.
+
+    Args:
+        model: a zoo model (its encoder is used) or an encoder.
+        num_labels: train the probe on only this many training labels (balanced per class,
+            chosen with ``label_seed``); ``None`` uses all. Standardisation statistics come from
+            all training features (no labels needed for them).
+        pool_size, output_key: see :func:`extract_features`.
+
+    Returns:
+        a dict with ``test_error`` and ``train_error`` (fractions), ``num_labels``,
+        ``feature_dim``, the probe's settings and the seconds spent encoding and fitting.
+    """
+    start = time.perf_counter()
+    train_features = extract_features(model, train_images, pool_size, output_key)
+    test_features = extract_features(model, test_images, pool_size, output_key)
+    encode_s = time.perf_counter() - start
+    result = probe_features(train_features, train_labels, test_features, test_labels,
+                            num_labels=num_labels, epochs=epochs, batch_size=batch_size,
+                            learning_rate=learning_rate, l2=l2, min_steps=min_steps,
+                            label_seed=label_seed, seed=seed, verbose=verbose)
+    return {**result, "pool_size": pool_size, "encode_seconds": round(encode_s, 2)}

@@ -1,0 +1,91 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_ae import evaluation
+from keras_ae.models import DenseAutoencoder
+from keras_ae.models.wta import ConvWTA
+
+
+def pool_oracle(maps, p):
+    n, h, w, c = maps.shape
+    out = np.zeros((n, -(-h // p), -(-w // p), c), maps.dtype)
+    for i in range(out.shape[1]):
+        for j in range(out.shape[2]):
+            out[:, i, j] = maps[:, i * p:(i + 1) * p, j * p:(j + 1) * p].max(axis=(1, 2))
+    return out
+
+
+@pytest.mark.parametrize("shape, p", [((2, 6, 6, 3), 2), ((2, 7, 5, 2), 3), ((1, 4, 4, 1), 1)])
+def test_max_pool_features_matches_loops(shape, p):
+    maps = np.random.default_rng(0).normal(size=shape).astype("float32")
+    np.testing.assert_array_equal(evaluation.max_pool_features(maps, p), pool_oracle(maps, p))
+
+
+def test_conv_features_are_pooled_encoder_maps_at_inference(images):
+    model = ConvWTA(input_shape=(28, 28, 1), filters=[3], decoder_kernel_size=3, k=0.5)
+    maps = keras.ops.convert_to_numpy(model.encoder(images))
+    feats = evaluation.extract_features(model, images, pool_size=7, chunk_size=3)
+    np.testing.assert_allclose(feats, pool_oracle(maps, 7).reshape(8, -1), atol=1e-6)
+    auto = evaluation.extract_features(model, images)  # about 4x4 regions: 7-pixel windows
+    np.testing.assert_allclose(auto, feats, atol=1e-6)
+    full = evaluation.extract_features(model, (images * 255).astype("uint8"), pool_size=None)
+    assert full.shape == (8, 28 * 28 * 3)
+
+
+def test_dense_codes_and_dict_encoders(images):
+    model = DenseAutoencoder(hidden_units=[8], code_size=4)
+    codes = keras.ops.convert_to_numpy(model.encoder(images))
+    np.testing.assert_allclose(evaluation.extract_features(model, images), codes, atol=1e-6)
+    inputs = keras.Input((28, 28, 1))
+    flat = keras.layers.Flatten()(inputs)
+    dict_encoder = keras.Model(inputs, {"code": flat[:, :5], "other": flat[:, :2]})
+    np.testing.assert_allclose(evaluation.extract_features(dict_encoder, images),
+                               images.reshape(8, -1)[:, :5], atol=0)
+    np.testing.assert_allclose(
+        evaluation.extract_features(dict_encoder, images, output_key="other"),
+        images.reshape(8, -1)[:, :2], atol=0)
+    no_code = keras.Model(inputs, {"a": flat, "b": flat})
+    with pytest.raises(ValueError, match="output_key"):
+        evaluation.extract_features(no_code, images)
+
+
+def _blobs(n, seed):
+    """Three well separated Gaussian blobs in 4-D: a linear classifier gets them all right."""
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(3), n // 3)
+    centres = np.array([[6, 0, 0, 0], [0, 6, 0, 0], [0, 0, 6, 0]], "float32")
+    return (centres[labels] + rng.normal(size=(len(labels), 4))).astype("float32"), labels
+
+
+def test_linear_probe_separates_separable_classes():
+    identity = keras.Sequential([keras.Input((4,)), keras.layers.Identity()])
+    x, y = _blobs(150, 0)
+    xt, yt = _blobs(90, 1)
+    result = evaluation.linear_probe(identity, x, y, xt, yt, epochs=5, min_steps=150)
+    assert result["test_error"] == 0.0 and result["feature_dim"] == 4
+    assert result["num_labels"] == 150
+    few = evaluation.linear_probe(identity, x, y, xt, yt, num_labels=9, epochs=2, min_steps=150)
+    assert few["num_labels"] == 9
+    assert few["test_error"] <= 0.05
+
+
+def test_train_linear_probe_uses_given_statistics():
+    x, y = _blobs(30, 2)
+    classifier, mean, std = evaluation.train_linear_probe(x, y, epochs=1, min_steps=5,
+                                                          mean=np.zeros(4), std=np.ones(4))
+    np.testing.assert_array_equal(mean, 0)
+    np.testing.assert_array_equal(std, 1)
+    assert classifier.get_layer("linear").units == 3
+
+
+def test_bad_arguments(images):
+    with pytest.raises(TypeError, match="keras.Model"):
+        evaluation.extract_features("encoder", images)
+    model = DenseAutoencoder(hidden_units=[4], code_size=2)
+    with pytest.raises(ValueError, match="pool_size"):
+        evaluation.extract_features(model, images, pool_size=0)
+    with pytest.raises(ValueError, match="maps must be"):
+        evaluation.max_pool_features(np.zeros((2, 3)), 2)
+    with pytest.raises(ValueError, match="features must be"):
+        evaluation.train_linear_probe(np.zeros((3, 2)), np.zeros(4))

@@ -1,0 +1,191 @@
+import math
+
+import keras
+import numpy as np
+import pytest
+
+import keras_ae
+from keras_ae.models.wta import ConvWTA, FCWTA, StackedConvWTA, TiedDense, train_greedily
+from keras_ae.testing import run_layer_test, run_model_test
+
+SMALL = {
+    "fc_wta": dict(input_shape=(14, 14, 1), hidden_units=24, k=0.25),
+    "conv_wta": dict(input_shape=(14, 14, 1), filters=[4, 4], k=0.25, decoder_kernel_size=5),
+    "stacked_conv_wta": dict(input_shape=(14, 14, 1), filters=[4, 6], k=0.25,
+                             decoder_kernel_size=5),
+}
+
+
+@pytest.fixture
+def small_images(images):
+    """The 8 sample digits at half resolution (14×14): the same tests, less compute."""
+    return np.ascontiguousarray(images[:, ::2, ::2])
+
+
+def np_(t):
+    return keras.ops.convert_to_numpy(t)
+
+
+def lifetime_oracle(h, k):
+    count = max(1, math.ceil(round(k * len(h), 6)))
+    scores = h.reshape(len(h), -1, h.shape[-1]).max(axis=1)
+    threshold = -np.sort(-scores, axis=0)[count - 1]
+    keep = scores >= threshold
+    return h * keep.reshape((len(h),) + (1,) * (h.ndim - 2) + (h.shape[-1],))
+
+
+def spatial_oracle(h):
+    flat = h.reshape(len(h), -1, h.shape[-1])
+    keep = np.zeros_like(flat)
+    idx = flat.argmax(axis=1)
+    for b in range(len(h)):
+        keep[b, idx[b], np.arange(h.shape[-1])] = 1
+    return (flat * keep).reshape(h.shape)
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_battery(name, small_images):
+    model = keras_ae.models.build(name, **SMALL[name])
+    # The full model (sparsity layers included) is exported once, for Conv-WTA, off torch;
+    # under torch each export is a TensorFlow subprocess, so only Conv-WTA's encoder goes.
+    torch = keras.backend.backend() == "torch"
+    run_model_test(model, small_images, run_export=name == "conv_wta" or not torch,
+                   export_full_model=name == "conv_wta" and not torch)
+
+
+def test_fc_tied_battery(small_images):
+    run_model_test(FCWTA(input_shape=(14, 14, 1), hidden_units=16, k=0.25, tied_weights=True),
+                   small_images, run_export=False)
+
+
+def test_registry_names():
+    assert {"fc_wta", "conv_wta", "stacked_conv_wta"} <= set(keras_ae.models.names())
+
+
+def test_tied_dense_layer_battery_and_oracle():
+    x = np.random.default_rng(0).normal(size=(8, 6)).astype("float32")
+    run_layer_test(TiedDense, {"units": 4}, x, expected_output_shape=(8, 4))
+    layer = TiedDense(4, name="t")
+    h = np_(layer(x))
+    w, b, c = (np_(v) for v in (layer.kernel, layer.bias, layer.decode_bias))
+    c = c + 0.5
+    layer.decode_bias.assign(c)
+    np.testing.assert_allclose(h, x @ w + b, atol=1e-5)
+    np.testing.assert_allclose(np_(layer(h)), h @ w.T + c, atol=1e-5)
+    assert layer.compute_output_shape((None, 4)) == (None, 6)
+    with pytest.raises(ValueError, match="expected 6 or 4"):
+        layer(np.ones((2, 5), "float32"))
+
+
+def test_fc_wta_matches_numpy(images):
+    model = FCWTA(hidden_units=12, k=0.25)
+    x = images.reshape(len(images), -1)
+    w, b = (np_(v) for v in model.encoder.get_layer("hidden").weights)
+    wd, bd = (np_(v) for v in model.decoder.get_layer("pixels").weights)
+    hidden = np.maximum(x @ w + b, 0)
+    np.testing.assert_allclose(np_(model.encoder(images)), hidden, atol=1e-5)
+    infer = np_(model(images)).reshape(len(x), -1)
+    np.testing.assert_allclose(infer, hidden @ wd + bd, atol=1e-5)
+    train = np_(model(images, training=True)).reshape(len(x), -1)
+    np.testing.assert_allclose(train, lifetime_oracle(hidden, 0.25) @ wd + bd, atol=1e-5)
+
+
+def test_fc_wta_tied_decoder_uses_the_transposed_kernel(images):
+    model = FCWTA(hidden_units=10, k=0.5, tied_weights=True)
+    layer = model.encoder.get_layer("tied_dense")
+    assert model.decoder.get_layer("tied_dense") is layer
+    w, b, c = (np_(v) for v in (layer.kernel, layer.bias, layer.decode_bias))
+    x = images.reshape(len(images), -1)
+    hidden = np.maximum(x @ w + b, 0)
+    np.testing.assert_allclose(np_(model(images)).reshape(len(x), -1), hidden @ w.T + c,
+                               atol=1e-5)
+    assert len(model.trainable_weights) == 3  # one kernel, two biases: no separate decoder
+
+
+def test_conv_wta_matches_numpy_sparsity(small_images):
+    images = small_images
+    model = ConvWTA(input_shape=(14, 14, 1), filters=[3, 4], k=0.25, decoder_kernel_size=5)
+    codes = np_(model.encoder(images))
+    assert codes.shape == (8, 14, 14, 4)
+    np.testing.assert_allclose(np_(model(images)), np_(model.decoder(codes)), atol=1e-5)
+    sparse = lifetime_oracle(spatial_oracle(codes), 0.25)
+    assert ((sparse != 0).sum(axis=(0, 1, 2)) <= 2).all()
+    np.testing.assert_allclose(np_(model(images, training=True)), np_(model.decoder(sparse)),
+                               atol=1e-5)
+
+
+def test_conv_wta_without_sparsity_is_the_same_network(small_images):
+    images = small_images
+    sparse = ConvWTA(input_shape=(14, 14, 1), filters=[3], decoder_kernel_size=5)
+    plain = ConvWTA(input_shape=(14, 14, 1), filters=[3], decoder_kernel_size=5, k=None,
+                    spatial_sparsity=False)
+    plain.set_weights(sparse.get_weights())
+    assert not any("sparsity" in l.name for l in plain.layers)
+    np.testing.assert_allclose(np_(plain(images, training=True)), np_(sparse(images)), atol=1e-6)
+    assert sparse.learned_filters().shape == (5, 5, 1, 3)
+
+
+def _kernels(model, names):
+    return {n: np.copy(np_(model.encoder.get_layer(n).kernel)) if "conv" in n
+            else np.copy(np_(model.decoder.get_layer(n).kernel)) for n in names}
+
+
+def test_greedy_training_trains_one_stage_at_a_time(small_images):
+    model = StackedConvWTA(**SMALL["stacked_conv_wta"])
+    names = ["stage0_conv", "stage1_conv", "stage0_decoder", "stage1_decoder"]
+    x = np.concatenate([small_images, small_images[::-1]])
+    before = _kernels(model, names)
+    losses = train_greedily(model, x, epochs=[1, 0], batch_size=8)
+    after = _kernels(model, names)
+    changed = {n: not np.array_equal(before[n], after[n]) for n in names}
+    assert changed == {"stage0_conv": True, "stage0_decoder": True,
+                       "stage1_conv": False, "stage1_decoder": False}
+    assert set(losses) == {"stage0"} and np.isfinite(losses["stage0"])
+
+    before = after
+    losses = train_greedily(model, x, epochs=[0, 1], batch_size=8, fine_tune_epochs=0)
+    after = _kernels(model, names)
+    changed = {n: not np.array_equal(before[n], after[n]) for n in names}
+    assert changed == {"stage0_conv": False, "stage0_decoder": False,
+                       "stage1_conv": True, "stage1_decoder": True}
+    assert all(model.encoder.get_layer(n).trainable for n in ["stage0_conv", "stage1_conv"])
+
+    losses = train_greedily(model, x, epochs=0, batch_size=8, fine_tune_epochs=1)
+    assert set(losses) == {"fine_tune"}
+    assert all(not np.array_equal(after[n], v) for n, v in _kernels(model, names).items())
+
+
+def test_stage_model_reconstructs_pooled_features(small_images):
+    model = StackedConvWTA(**SMALL["stacked_conv_wta"])
+    stage = model.stage_model(1)
+    assert tuple(stage.output.shape) == (None, 7, 7, 4)
+    feats = np_(model.encoder.get_layer("stage0_conv")(small_images))
+    pooled = feats.reshape(8, 7, 2, 7, 2, 4).max(axis=(2, 4))
+    reconstruction = np_(stage(small_images))
+    np.testing.assert_allclose(np.mean(np.square(pooled - reconstruction)),
+                               float(np_(stage.losses[0])), rtol=1e-4)
+    with pytest.raises(ValueError, match="stage must be"):
+        model.stage_model(2)
+
+
+@pytest.mark.parametrize("cls, kwargs, match", [
+    (FCWTA, dict(k=0), "k must be"),
+    (FCWTA, dict(k=1.5), "k must be"),
+    (FCWTA, dict(hidden_units=0), "hidden_units"),
+    (ConvWTA, dict(filters=[]), "filters"),
+    (ConvWTA, dict(kernel_size=0), "kernel_size"),
+    (ConvWTA, dict(k="0.05"), "k must be"),
+    (StackedConvWTA, dict(filters=[4, 4, 4, 4]), "not divisible"),
+    (StackedConvWTA, dict(pool_size=0), "pool_size"),
+])
+def test_bad_config(cls, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        cls(**kwargs)
+
+
+def test_train_greedily_bad_arguments(small_images):
+    with pytest.raises(TypeError, match="StackedConvWTA"):
+        train_greedily(FCWTA(input_shape=(14, 14, 1), hidden_units=2), small_images, epochs=1)
+    with pytest.raises(ValueError, match="epochs"):
+        train_greedily(StackedConvWTA(input_shape=(14, 14, 1), filters=[2, 2]), small_images,
+                       epochs=[1])
