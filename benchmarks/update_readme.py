@@ -20,7 +20,13 @@ def main():
 
     def fill(match):
         src = os.path.join(ROOT, match.group(2))
-        body = open(src).read() if os.path.exists(src) else f"*(not yet produced: run the script that writes {match.group(2)})*\n"
+        if not os.path.exists(src):
+            return match.group(1) + f"*(not yet produced: run the script that writes {match.group(2)})*\n" + match.group(4)
+        # Results files start at heading level 1; inside the README they sit under a level-3 section.
+        body = re.sub(r"^(#+) ", lambda h: "#" * min(len(h.group(1)) + 3, 6) + " ", open(src).read(), flags=re.M)
+        # Pictures named relative to the results file become relative to the README.
+        folder = os.path.dirname(match.group(2))
+        body = re.sub(r"\]\(([^/():]+\.png)\)", lambda m: f"]({folder}/{m.group(1)})", body)
         return match.group(1) + body + match.group(4)
 
     new = BLOCK.sub(fill, text)
