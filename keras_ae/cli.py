@@ -61,19 +61,27 @@ def _history(history):
 
 
 def _evaluate(model, x, y, batch_size):
-    """Metrics of ``model`` on arrays: reconstruction MSE (NumPy) and, for classifiers, accuracy."""
+    """Metrics of ``model`` on arrays: reconstruction MSE (NumPy) and, for classifiers, accuracy.
+
+    Reconstructions are the output of image-target models or the ``reconstruction_key`` entry of
+    dict outputs; class scores are the output of label-target models or the ``probabilities`` /
+    ``logits`` entry of dict outputs.
+    """
     import numpy as np
 
     metrics = {"examples": int(len(x))}
     out = model.predict(x, batch_size=batch_size, verbose=0)
-    recon = out[model.reconstruction_key] if getattr(model, "reconstruction_key", None) else (
-        out if getattr(model, "fit_target", "image") == "image" else None)
+    label_target = getattr(model, "fit_target", "image") == "label"
+    if isinstance(out, dict):
+        key = getattr(model, "reconstruction_key", None)
+        recon = out.get(key) if key else None
+        scores = out.get("probabilities", out.get("logits"))
+    else:
+        recon, scores = (None, out) if label_target else (out, None)
     if recon is not None:
         metrics["reconstruction_mse"] = float(np.mean((np.asarray(recon) - x) ** 2))
-    probs_key = getattr(model, "probabilities_key", None)
-    if probs_key is not None and isinstance(out, dict) and probs_key in out:
-        pred = np.argmax(out[probs_key], axis=-1)
-        metrics["accuracy"] = float(np.mean(pred == y))
+    if scores is not None:
+        metrics["accuracy"] = float(np.mean(np.argmax(scores, axis=-1) == y))
         metrics["error_percent"] = 100.0 * (1.0 - metrics["accuracy"])
     return metrics
 

@@ -92,3 +92,15 @@ def test_console_entry_point_lists_models():
     out = subprocess.run([sys.executable, "-m", "keras_ae.cli", "list"], capture_output=True,
                          text=True, check=True).stdout
     assert "conv_autoencoder" in out and "dense_autoencoder" in out
+
+
+def test_train_label_model_reports_accuracy(bars_folder, tmp_path):
+    """A classifier-headed model (SWWAE) trains on labels from the CLI and reports accuracy,
+    with the number of classes taken from the data (3 here)."""
+    out = str(tmp_path / "swwae")
+    assert cli.main(["train", "swwae", "--dataset", bars_folder, "--epochs", "1", "--batch-size", "16",
+                     "--out", out, "--set", "filters=[4,8]", "--set", "head_units=[8]", "--no-export"]) == 0
+    metrics = json.load(open(os.path.join(out, "metrics.json")))
+    assert metrics["config"]["num_classes"] == 3
+    assert 0.0 <= metrics["test"]["accuracy"] <= 1.0
+    assert metrics["test"]["error_percent"] == pytest.approx(100 * (1 - metrics["test"]["accuracy"]))
