@@ -38,5 +38,4 @@ def describe(name):
 
 def build(name, **config):
     """Builds the registered model ``name`` from keyword config (unset fields take defaults)."""
-    cls = get(name)
-    return cls(**cls.registry_defaults(name), **config) if hasattr(cls, "registry_defaults") else cls(**config)
+    return get(name)(**config)
