@@ -17,9 +17,6 @@ import os
 import sys
 import time
 
-# TensorFlow's C++ start-up chatter (CUDA probing, oneDNN notes) drowns the progress bar.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 
 class CLIError(Exception):
     """A user error: printed as one line, exit status 2."""

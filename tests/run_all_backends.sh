@@ -3,8 +3,6 @@
 # fixed when keras is imported). Extra arguments go to pytest. Exits non-zero if any backend failed.
 set -u
 cd "$(dirname "$0")/.."
-# TensorFlow's C++ start-up lines (CUDA probing, oneDNN notes) only bury pytest's output.
-export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 status=0
 for backend in ${KERAS_AE_TEST_BACKENDS:-tensorflow jax torch}; do
     echo "================ KERAS_BACKEND=$backend ================"
