@@ -64,10 +64,11 @@ def swwae_rows():
         rows.append(_row(
             "`swwae`", "Zhao et al. 2016",
             "MNIST semi-supervised test error %, " + "/".join(str(r["labels"]) for r in s) + " labels",
-            " / ".join(f"{r['mean_error_pct']:.2f} ± {r['std_error_pct']:.2f}" for r in s),
+            " / ".join(f"{r['mean_error_pct']:.2f}" + (f" ± {r['std_error_pct']:.2f}" if r["seeds"] > 1 else "")
+                       for r in s),
             " / ".join(f"{r['paper_error_pct']}" for r in s) + " (unconfirmed)",
             f"target not met: shortened to {semi['epochs_over_60k_equivalent']} passes over the data, "
-            f"{s[0]['seeds']} seeds, CPU",
+            f"{s[0]['seeds']} seed(s), CPU",
             f"`{semi_file}`"))
     ablation = _load("swwae_pooling_ablation.json")
     if ablation:
