@@ -31,6 +31,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import machine  # noqa: E402
+
 SHAPES = [(28, 28, 32), (32, 32, 64)]
 VARIANTS = {
     "tensorflow": ["native", "ours_xla", "ours_no_xla"],
@@ -199,6 +202,7 @@ def main(argv=None):
         print(json.dumps(result))
         return
 
+    where = machine()  # before the runs, so the load average is other jobs', not ours
     start = time.time()
     results = {}
     for backend in args.backends:
@@ -221,7 +225,7 @@ def main(argv=None):
         "benchmark": "pool (2x2, stride 2) then unpool, forward + backward w.r.t. the input",
         "command": "python benchmarks/bench_pooling.py " + " ".join(argv or sys.argv[1:]),
         "batch": args.batch, "rounds": args.rounds, "shapes_hwc": SHAPES,
-        "machine": "2-core CPU, no GPU (shared with other jobs)",
+        "machine": where,
         "platform": platform.platform(), "keras": keras.__version__,
         "wall_time_s": round(time.time() - start, 1),
         "results": results,
