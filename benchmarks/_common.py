@@ -28,7 +28,7 @@ def machine():
 
 def run_in_backend(script, backend, args=()):
     """Runs ``script --worker`` under ``KERAS_BACKEND=backend``; returns its JSON (last stdout line)."""
-    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
+    env = dict(os.environ, KERAS_BACKEND=backend)
     proc = subprocess.run([sys.executable, script, "--worker", *args], env=env,
                           capture_output=True, text=True)
     if proc.returncode != 0:

@@ -205,7 +205,7 @@ def to_float_images(images):
 
 
 def make_dataset(images, labels, batch_size=128, shuffle=True, seed=None, drop_remainder=None,
-                 target="label", flatten=False, sample_weight=None, repeat=False):
+                 target="label", flatten=False, sample_weight=None):
     """NumPy arrays -> a shuffled, batched, prefetched ``tf.data.Dataset``.
 
     Args:
@@ -234,8 +234,6 @@ def make_dataset(images, labels, batch_size=128, shuffle=True, seed=None, drop_r
     ds = tf.data.Dataset.from_tensor_slices(parts)
     if shuffle:
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        ds = ds.repeat()
     drop = shuffle if drop_remainder is None else drop_remainder
     return ds.batch(batch_size, drop_remainder=drop).prefetch(tf.data.AUTOTUNE)
 
