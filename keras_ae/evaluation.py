@@ -16,7 +16,7 @@ import numpy as np
 from keras_ae.data.semi import keep_labels, labelled_mask
 
 __all__ = ["encoder_of", "max_pool_features", "extract_features", "train_linear_probe",
-           "probe_features", "linear_probe"]
+           "probe_features", "linear_probe", "validation_split", "L2_GRID"]
 
 
 def encoder_of(model):
@@ -143,50 +143,116 @@ def train_linear_probe(features, labels, num_classes=None, epochs=30, batch_size
     return classifier, mean, std
 
 
+#: The L2 strengths ``l2="auto"`` chooses from (on standardised features).
+L2_GRID = (0.0, 1e-5, 1e-4, 1e-3, 1e-2)
+
+
+def _l2_candidates(l2):
+    if isinstance(l2, str):
+        if l2 != "auto":
+            raise ValueError(f"l2 must be a number >= 0, a sequence of them or 'auto', got {l2!r}.")
+        return list(L2_GRID)
+    values = list(l2) if isinstance(l2, (list, tuple, np.ndarray)) else [l2]
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)) or v < 0:
+            raise ValueError(f"l2 must be a number >= 0, a sequence of them or 'auto', got {l2!r}.")
+    if not values:
+        raise ValueError("l2 must not be an empty sequence.")
+    return [float(v) for v in values]
+
+
+def validation_split(labels, fraction=1 / 6, seed=0):
+    """Stratified hold-out: ``(fit_index, validation_index)`` into ``labels``.
+
+    Each class with at least two examples gives ``max(1, round(fraction * count))`` of them (but
+    never all) to validation, chosen at random with ``seed``.
+    """
+    labels = np.asarray(labels)
+    if not 0 < fraction < 1:
+        raise ValueError(f"validation_fraction must be in (0, 1), got {fraction!r}.")
+    rng = np.random.default_rng(seed)
+    fit, val = [], []
+    for c in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == c))
+        n_val = 0 if len(members) < 2 else min(len(members) - 1,
+                                                max(1, int(round(fraction * len(members)))))
+        val.append(members[:n_val])
+        fit.append(members[n_val:])
+    return np.sort(np.concatenate(fit)), np.sort(np.concatenate(val))
+
+
+def _error(classifier, features, labels, mean, std):
+    logits = classifier.predict((features - mean) / std, batch_size=1024, verbose=0)
+    return float(np.mean(np.argmax(logits, axis=1) != labels))
+
+
 def probe_features(train_features, train_labels, test_features, test_labels, num_labels=None,
                    epochs=30, batch_size=128, learning_rate=1e-3, l2=0.0, min_steps=1000,
-                   label_seed=0, seed=0, verbose=0):
+                   label_seed=0, seed=0, validation_fraction=1 / 6, verbose=0):
     """Linear-probe error on features already extracted (see :func:`linear_probe`).
 
     Extract once, probe several label budgets: encoding is the slow part for conv models.
+
+    ``l2`` is the weight decay of the classifier, or, as the C of the paper's linear SVM would
+    be, chosen on held-out labelled data: ``"auto"`` (from :data:`L2_GRID`) or a sequence of
+    candidates. Each candidate is trained on the labelled examples minus a stratified
+    ``validation_fraction`` of them; the one with the lowest validation error (ties go to the
+    stronger) is then retrained on all the labelled examples. The test set is never looked at.
     """
     train_features = np.asarray(train_features, np.float32)
     test_features = np.asarray(test_features, np.float32)
     train_labels = np.asarray(train_labels)
     test_labels = np.asarray(test_labels)
+    candidates = _l2_candidates(l2)
     if num_labels is None:
         mask = np.ones(len(train_labels), bool)
     else:
         mask = labelled_mask(keep_labels(train_labels, num_labels, seed=label_seed))
     num_classes = int(max(train_labels.max(), test_labels.max()) + 1)
-    start = time.perf_counter()
     # standardised with statistics of all training features, labelled or not
-    classifier, mean, std = train_linear_probe(
-        train_features[mask], train_labels[mask], num_classes, epochs=epochs,
-        batch_size=batch_size, learning_rate=learning_rate, l2=l2, seed=seed,
-        min_steps=min_steps, mean=train_features.mean(axis=0),
-        std=train_features.std(axis=0) + 1e-6, verbose=verbose)
+    mean = train_features.mean(axis=0)
+    std = train_features.std(axis=0) + 1e-6
+    features, labels = train_features[mask], train_labels[mask]
+
+    def fit(x, y, strength):
+        return train_linear_probe(x, y, num_classes, epochs=epochs, batch_size=batch_size,
+                                  learning_rate=learning_rate, l2=strength, seed=seed,
+                                  min_steps=min_steps, mean=mean, std=std, verbose=verbose)[0]
+
+    start = time.perf_counter()
+    selection = None
+    chosen = candidates[0]
+    if len(candidates) > 1:
+        fit_index, val_index = validation_split(labels, validation_fraction, seed=label_seed)
+        if len(val_index) == 0:
+            raise ValueError("Choosing l2 needs at least two labelled examples of some class; "
+                             "pass a single l2 value instead.")
+        val_errors = [_error(fit(features[fit_index], labels[fit_index], c),
+                             features[val_index], labels[val_index], mean, std)
+                      for c in candidates]
+        best = min(val_errors)
+        chosen = max(c for c, e in zip(candidates, val_errors) if e == best)
+        selection = {"candidates": candidates, "validation_error": val_errors,
+                     "validation_examples": int(len(val_index)), "chosen": chosen}
+    classifier = fit(features, labels, chosen)
     fit_s = time.perf_counter() - start
-
-    def error(features, labels):
-        logits = classifier.predict((features - mean) / std, batch_size=1024, verbose=0)
-        return float(np.mean(np.argmax(logits, axis=1) != labels))
-
     return {
-        "test_error": error(test_features, test_labels),
-        "train_error": error(train_features[mask], train_labels[mask]),
+        "test_error": _error(classifier, test_features, test_labels, mean, std),
+        "train_error": _error(classifier, features, labels, mean, std),
         "num_labels": int(mask.sum()),
         "feature_dim": int(train_features.shape[1]),
         "probe": {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
-                  "l2": l2, "min_steps": min_steps, "optimizer": "adam",
+                  "l2": chosen, "min_steps": min_steps, "optimizer": "adam",
                   "classifier": "softmax regression"},
+        "l2_selection": selection,
         "fit_seconds": round(fit_s, 2),
     }
 
 
 def linear_probe(model, train_images, train_labels, test_images, test_labels, num_labels=None,
                  pool_size="auto", epochs=30, batch_size=128, learning_rate=1e-3, l2=0.0,
-                 min_steps=1000, label_seed=0, seed=0, output_key=None, verbose=0):
+                 min_steps=1000, label_seed=0, seed=0, output_key=None,
+                 validation_fraction=1 / 6, verbose=0):
     """Linear-probe error of ``model``'s features: encode, train softmax regression, test.
 
     Args:
@@ -195,6 +261,8 @@ def linear_probe(model, train_images, train_labels, test_images, test_labels, nu
             chosen with ``label_seed``); ``None`` uses all. Standardisation statistics come from
             all training features (no labels needed for them).
         pool_size, output_key: see :func:`extract_features`.
+        l2, validation_fraction: a fixed weight decay, or ``"auto"`` / candidates chosen on a
+            held-out part of the labelled examples (see :func:`probe_features`).
 
     Returns:
         a dict with ``test_error`` and ``train_error`` (fractions), ``num_labels``,
@@ -207,5 +275,6 @@ def linear_probe(model, train_images, train_labels, test_images, test_labels, nu
     result = probe_features(train_features, train_labels, test_features, test_labels,
                             num_labels=num_labels, epochs=epochs, batch_size=batch_size,
                             learning_rate=learning_rate, l2=l2, min_steps=min_steps,
-                            label_seed=label_seed, seed=seed, verbose=verbose)
+                            label_seed=label_seed, seed=seed,
+                            validation_fraction=validation_fraction, verbose=verbose)
     return {**result, "pool_size": pool_size, "encode_seconds": round(encode_s, 2)}

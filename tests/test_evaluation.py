@@ -89,3 +89,45 @@ def test_bad_arguments(images):
         evaluation.max_pool_features(np.zeros((2, 3)), 2)
     with pytest.raises(ValueError, match="features must be"):
         evaluation.train_linear_probe(np.zeros((3, 2)), np.zeros(4))
+
+
+def test_validation_split_is_stratified_and_disjoint():
+    labels = np.array([0] * 12 + [1] * 6 + [2])  # class 2 has a single example: it stays in fit
+    fit, val = evaluation.validation_split(labels, fraction=1 / 6, seed=3)
+    assert set(fit).isdisjoint(val) and sorted(np.concatenate([fit, val])) == list(range(19))
+    assert np.bincount(labels[val], minlength=3).tolist() == [2, 1, 0]
+    again, _ = evaluation.validation_split(labels, fraction=1 / 6, seed=3)
+    np.testing.assert_array_equal(fit, again)
+
+
+def test_auto_l2_picks_the_candidate_with_lowest_validation_error():
+    x, y = _blobs(300, 0)
+    keep = np.concatenate([np.flatnonzero(y == 0), np.flatnonzero(y > 0)[::5]])  # 100 / 20 / 20
+    x, y = x[keep], y[keep]
+    xt, yt = _blobs(90, 1)
+    # l2 = 100 pins the weights near zero, so the unregularised bias decides alone: it names the
+    # majority class 0 for everything, wrong on the 3 + 3 held-out examples of classes 1 and 2.
+    result = evaluation.probe_features(x, y, xt, yt, epochs=2, min_steps=300, l2=[0.0, 100.0])
+    sel = result["l2_selection"]
+    assert sel["candidates"] == [0.0, 100.0] and sel["validation_examples"] == 17 + 3 + 3
+    assert sel["validation_error"][0] == 0.0
+    assert sel["validation_error"][1] == pytest.approx(6 / 23)
+    assert sel["chosen"] == 0.0 == result["probe"]["l2"]
+    assert result["test_error"] == 0.0
+    fixed = evaluation.probe_features(x, y, xt, yt, epochs=1, min_steps=20, l2=1e-4)
+    assert fixed["l2_selection"] is None and fixed["probe"]["l2"] == 1e-4
+    assert evaluation.L2_GRID[0] == 0.0 and len(evaluation.L2_GRID) > 1
+
+
+@pytest.mark.parametrize("l2", ["big", -1.0, [], [0.0, -2.0], True])
+def test_bad_l2(l2):
+    x, y = _blobs(30, 2)
+    with pytest.raises(ValueError, match="l2"):
+        evaluation.probe_features(x, y, x, y, epochs=1, min_steps=5, l2=l2)
+
+
+def test_bad_validation_fraction():
+    x, y = _blobs(30, 2)
+    with pytest.raises(ValueError, match="validation_fraction"):
+        evaluation.probe_features(x, y, x, y, epochs=1, min_steps=5, l2="auto",
+                                  validation_fraction=1.5)
