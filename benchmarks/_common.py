@@ -1,29 +1,18 @@
-"""Shared helpers of the benchmark scripts: per-backend subprocesses, machine info, tables."""
+"""Shared helpers of the benchmark scripts: per-backend subprocesses, run description, tables."""
 
 import json
 import os
-import platform
 import subprocess
 import sys
-import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from keras_ae.reporting import command_line, machine, timestamp, write_report  # noqa: E402
+
+__all__ = ["BACKENDS", "RESULTS", "command_line", "machine", "run_in_backend", "timestamp",
+           "write_report", "write_results"]
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 BACKENDS = ("tensorflow", "jax", "torch")
-
-
-def machine():
-    """A one-line description of where the numbers were taken."""
-    try:
-        import psutil
-
-        mem = f", {psutil.virtual_memory().total / 2**30:.0f} GiB RAM"
-    except ImportError:
-        mem = ""
-    try:
-        load = ", load average %.1f at start" % os.getloadavg()[0]
-    except OSError:
-        load = ""
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores{mem}, no GPU{load}"
 
 
 def run_in_backend(script, backend, args=()):
@@ -37,17 +26,5 @@ def run_in_backend(script, backend, args=()):
 
 
 def write_results(name, payload, markdown):
-    os.makedirs(RESULTS, exist_ok=True)
-    with open(os.path.join(RESULTS, f"{name}.json"), "w") as f:
-        json.dump(payload, f, indent=2)
-    with open(os.path.join(RESULTS, f"{name}.md"), "w") as f:
-        f.write(markdown)
-    print(markdown)
-
-
-def command_line():
-    return "python " + " ".join([os.path.relpath(sys.argv[0])] + sys.argv[1:])
-
-
-def timestamp():
-    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    """Writes ``results/NAME.json`` and ``results/NAME.md``, and prints the Markdown."""
+    write_report(os.path.join(RESULTS, name), payload, markdown, indent=2)

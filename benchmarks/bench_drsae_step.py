@@ -22,13 +22,13 @@ import argparse
 import json
 import os
 import platform
-import shlex
-import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import (RESULTS, command_line, machine, run_in_backend, timestamp,  # noqa: E402
+                     write_report)
+
 VARIANTS = ("layer", "layer_scaled", "dense_tied", "dense_untied")
 
 
@@ -84,7 +84,7 @@ def worker(args):
     result = {"backend": keras.backend.backend(), "ms_per_step": median, "all_ms": times,
               "params": params,
               "ratio_to_dense_tied": {v: median[v] / median["dense_tied"] for v in VARIANTS}}
-    print("RESULT " + json.dumps(result), flush=True)
+    print(json.dumps(result), flush=True)
 
 
 def markdown(report):
@@ -116,44 +116,35 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=11)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--steps-per-repeat", type=int, default=10)
-    parser.add_argument("--out", default=os.path.join(HERE, "results", "drsae_step"))
+    parser.add_argument("--out", default=os.path.join(RESULTS, "drsae_step"))
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        sys.path.insert(0, ROOT)
         return worker(args)
 
     import keras
+
+    where = machine()  # before the runs, so the load average is other jobs', not ours
 
     forwarded = [f"--batch-size={args.batch_size}", f"--input-dim={args.input_dim}",
                  f"--units={args.units}", f"--steps={args.steps}", f"--repeats={args.repeats}",
                  f"--steps-per-repeat={args.steps_per_repeat}"]
     results = []
     for backend in args.backends.split(","):
-        env = dict(os.environ, KERAS_BACKEND=backend)
         start = time.time()
-        proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker"] + forwarded,
-                              env=env, capture_output=True, text=True, cwd=ROOT)
-        line = [l for l in proc.stdout.splitlines() if l.startswith("RESULT ")]
-        if proc.returncode != 0 or not line:
-            results.append({"backend": backend, "error": proc.stderr.strip()[-500:]})
+        try:
+            result = run_in_backend(os.path.abspath(__file__), backend, forwarded)
+        except RuntimeError as error:
+            results.append({"backend": backend, "error": str(error).strip()[-500:]})
         else:
-            results.append({**json.loads(line[-1][len("RESULT "):]),
-                            "wall_s": round(time.time() - start, 1)})
+            results.append({**result, "wall_s": round(time.time() - start, 1)})
         print(json.dumps(results[-1].get("ratio_to_dense_tied", results[-1])), flush=True)
-    report = {"command": "python " + shlex.join([os.path.relpath(__file__, os.getcwd())]
-                                                + (argv or sys.argv[1:])),
-              "machine": "2-core CPU, no GPU, shared with other jobs (run under nice)",
+    report = {"command": command_line(argv), "machine": where, "date": timestamp(),
               "keras": keras.__version__, "platform": platform.platform(),
               "batch_size": args.batch_size, "input_dim": args.input_dim, "units": args.units,
               "steps": args.steps, "repeats": args.repeats,
               "steps_per_repeat": args.steps_per_repeat, "results": results}
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out + ".json", "w") as f:
-        json.dump(report, f, indent=2)
-    with open(args.out + ".md", "w") as f:
-        f.write(markdown(report))
-    print(markdown(report))
+    write_report(args.out, report, markdown(report), indent=2)
 
 
 if __name__ == "__main__":

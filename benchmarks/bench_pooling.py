@@ -27,12 +27,11 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import machine  # noqa: E402
+from _common import RESULTS, command_line, machine, run_in_backend, write_report  # noqa: E402
 
 SHAPES = [(28, 28, 32), (32, 32, 64)]
 VARIANTS = {
@@ -40,8 +39,6 @@ VARIANTS = {
     "jax": ["native", "ours"],
     "torch": ["native", "ours", "ours_portable"],
 }
-HERE = os.path.dirname(os.path.abspath(__file__))
-RESULTS = os.path.join(HERE, "results")
 
 
 # ------------------------------------------------------------------------------------------
@@ -167,14 +164,8 @@ def _child_memory(backend, batch, shape, variant):
 
 
 def _run_child(backend, args, extra):
-    env = dict(os.environ, KERAS_BACKEND=backend)
-    cmd = [sys.executable, os.path.abspath(__file__), "--child", backend,
-           "--batch", str(args.batch), "--rounds", str(args.rounds)] + extra
-    res = subprocess.run(cmd, env=env, capture_output=True, text=True,
-                         cwd=os.path.dirname(HERE))
-    if res.returncode != 0:
-        raise RuntimeError(f"{backend} child failed:\n{res.stderr[-3000:]}")
-    return json.loads(res.stdout.strip().splitlines()[-1])
+    return run_in_backend(os.path.abspath(__file__), backend,
+                          ["--batch", str(args.batch), "--rounds", str(args.rounds), *extra])
 
 
 # ------------------------------------------------------------------------------------------
@@ -186,19 +177,19 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--backends", nargs="+", default=list(VARIANTS))
     parser.add_argument("--no-memory", action="store_true")
-    parser.add_argument("--child")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--memory-shape")
     parser.add_argument("--memory-variant")
     parser.add_argument("--out", default=RESULTS)
     args = parser.parse_args(argv)
 
-    if args.child:
-        sys.path.insert(0, os.path.dirname(HERE))
+    if args.worker:
+        backend = os.environ["KERAS_BACKEND"]
         if args.memory_shape:
             shape = tuple(int(v) for v in args.memory_shape.split("x"))
-            result = _child_memory(args.child, args.batch, shape, args.memory_variant)
+            result = _child_memory(backend, args.batch, shape, args.memory_variant)
         else:
-            result = _child_timing(args.child, args.batch, args.rounds)
+            result = _child_timing(backend, args.batch, args.rounds)
         print(json.dumps(result))
         return
 
@@ -223,16 +214,13 @@ def main(argv=None):
 
     record = {
         "benchmark": "pool (2x2, stride 2) then unpool, forward + backward w.r.t. the input",
-        "command": "python benchmarks/bench_pooling.py " + " ".join(argv or sys.argv[1:]),
+        "command": command_line(argv),
         "batch": args.batch, "rounds": args.rounds, "shapes_hwc": SHAPES,
         "machine": where,
         "platform": platform.platform(), "keras": keras.__version__,
         "wall_time_s": round(time.time() - start, 1),
         "results": results,
     }
-    os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, "pooling.json"), "w") as f:
-        json.dump(record, f, indent=1)
     lines = [
         "# What-where pooling: pool + unpool, forward + backward",
         "",
@@ -241,7 +229,7 @@ def main(argv=None):
         "the same run (target <= 1.0). Peak memory: rise of peak RSS over the post-setup "
         "level, each variant in a fresh process (coarse).",
         "",
-        f"Command: `{record['command'].strip()}` (wall time {record['wall_time_s']} s).",
+        f"Command: `{record['command']}` (wall time {record['wall_time_s']} s).",
         "",
         "| backend | variant | shape (HxWxC) | median ms | ratio to native | peak RSS rise MiB |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -253,9 +241,7 @@ def main(argv=None):
                 lines.append(f"| {backend} | {variant} | {shape_key} | {row['median_ms']:.1f} | "
                              f"{row['ratio_to_native']:.2f} | "
                              f"{'-' if mem is None else f'{mem:.0f}'} |")
-    with open(os.path.join(args.out, "pooling.md"), "w") as f:
-        f.write("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_report(os.path.join(args.out, "pooling"), record, "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -14,13 +14,13 @@ Writes ``benchmarks/results/wta_step.json`` and ``wta_step.md``.
 import argparse
 import json
 import os
-import platform
 import statistics
-import subprocess
 import sys
 import time
 
-RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import command_line, machine, run_in_backend, timestamp, write_results  # noqa: E402
+
 TARGET = 1.3
 
 
@@ -81,22 +81,18 @@ def main(argv=None):
 
     forwarded = [a for a in (argv if argv is not None else sys.argv[1:])]
     rows = []
+    where = machine()  # before the runs, so the load average is other jobs', not ours
     load_before = os.getloadavg()
     start = time.perf_counter()
     for backend in args.backends:
-        env = dict(os.environ, KERAS_BACKEND=backend)
-        out = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", *forwarded],
-                             env=env, capture_output=True, text=True)
-        if out.returncode != 0:
-            raise RuntimeError(f"{backend} worker failed:\n{out.stderr[-3000:]}")
-        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        rows.append(run_in_backend(os.path.abspath(__file__), backend, forwarded))
         print(rows[-1], flush=True)
     record = {
         "what": "Conv-WTA train_on_batch step (spatial + lifetime sparsity) vs the same network "
                 "and weights without sparsity; median step times, same batch, alternating rounds",
-        "command": "python benchmarks/bench_wta_step.py " + " ".join(forwarded),
-        "machine": f"2-core CPU, no GPU ({platform.processor() or platform.machine()}), shared "
-                   f"with other jobs (niced)",
+        "command": command_line(forwarded),
+        "machine": where,
+        "date": timestamp(),
         "config": {"filters": args.filters, "kernel_size": 5, "decoder_kernel_size": 11,
                    "input": [args.batch_size, 28, 28, 1], "k": args.k, "warmup": args.warmup,
                    "rounds": args.rounds, "steps_per_round": args.steps},
@@ -109,9 +105,6 @@ def main(argv=None):
         "results": rows,
         "wall_seconds": round(time.perf_counter() - start, 1),
     }
-    os.makedirs(RESULTS, exist_ok=True)
-    with open(os.path.join(RESULTS, f"{args.tag}.json"), "w") as f:
-        json.dump(record, f, indent=2)
     lines = [f"# Cost of WTA sparsity per training step ({args.tag})", "",
              f"`{record['command']}` — {record['machine']}; filters {args.filters}, batch "
              f"{args.batch_size}×28×28×1, k={args.k}.", "",
@@ -127,9 +120,7 @@ def main(argv=None):
               f"average (1 min) {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after, "
               f"on {os.cpu_count()} cores. The verdict uses the fastest steps: medians move with "
               f"the load of other jobs."]
-    with open(os.path.join(RESULTS, f"{args.tag}.md"), "w") as f:
-        f.write("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_results(args.tag, record, "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

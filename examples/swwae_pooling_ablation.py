@@ -44,9 +44,10 @@ def main(argv=None):
 
     import keras_ae
     from keras_ae.data import load_arrays, make_dataset, to_float_images
+    from keras_ae.reporting import command_line, machine, write_report
     from keras_ae.visualize import save_reconstructions
 
-    start = time.time()
+    start, where = time.time(), machine()
     train_x, _ = load_arrays("mnist", "train", data_dir=args.data_dir)
     test_x, _ = load_arrays("mnist", "test", data_dir=args.data_dir)
     train_x = train_x[: args.train_size]
@@ -78,10 +79,9 @@ def main(argv=None):
                          title="SWWAE §4.1: unpooling (what+where) vs upsampling (what only)")
     record = {
         "experiment": "SWWAE §4.1 reconstruction, unpooling vs upsampling",
-        "command": "KERAS_BACKEND=" + keras.backend.backend() + " python "
-                   + " ".join([os.path.relpath(__file__)] + (argv or sys.argv[1:])),
+        "command": command_line(argv, backend=keras.backend.backend()),
         "backend": keras.backend.backend(),
-        "machine": "2-core CPU, no GPU (shared with other jobs)",
+        "machine": where,
         "platform": platform.platform(), "config": vars(args),
         "protocol_gap": (f"One conv stage ({args.filters} filters, {args.kernel_size}x"
                          f"{args.kernel_size}), {args.epochs} epochs on {len(train_x)} training "
@@ -90,8 +90,6 @@ def main(argv=None):
         "wall_time_s": round(time.time() - start, 1), "results": rows,
         "picture": os.path.basename(stem + ".png"),
     }
-    with open(stem + ".json", "w") as f:
-        json.dump(record, f, indent=1)
     lines = ["# SWWAE §4.1: reconstruction MSE, unpooling vs upsampling", "",
              f"Command: `{record['command']}`  ",
              f"Machine: {record['machine']}; backend {record['backend']}; wall time "
@@ -103,9 +101,7 @@ def main(argv=None):
         up = next(r["test_mse"] for r in rows if r["pool_size"] == pool and r["model"] != "swwae")
         lines.append(f"| {pool} | {un:.5f} | {up:.5f} | {up / un:.1f}x |")
     lines += ["", f"![reconstructions]({record['picture']})"]
-    with open(stem + ".md", "w") as f:
-        f.write("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_report(stem, record, "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

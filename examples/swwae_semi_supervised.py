@@ -57,8 +57,9 @@ def main(argv=None):
 
     import keras_ae
     from keras_ae.data import load_arrays, semi_supervised_dataset, to_float_images
+    from keras_ae.reporting import machine
 
-    start = time.time()
+    start, where = time.time(), machine()
     train_x, train_y = load_arrays("mnist", "train", data_dir=args.data_dir)
     test_x, test_y = load_arrays("mnist", "test", data_dir=args.data_dir)
     test_x, test_y = to_float_images(test_x[: args.test_size]), test_y[: args.test_size]
@@ -82,11 +83,13 @@ def main(argv=None):
                          "final_train_loss": float(history.history["loss"][-1]),
                          "wall_time_s": round(time.time() - t0, 1)})
             print(json.dumps(runs[-1]), flush=True)
-            write(args, argv, runs, start, len(train_x), len(test_x))  # after every run
+            write(args, argv, runs, start, len(train_x), len(test_x), where)  # after every run
 
 
-def write(args, argv, runs, start, train_images, test_images, merged_from=None):
+def write(args, argv, runs, start, train_images, test_images, where, merged_from=None):
     import keras
+
+    from keras_ae.reporting import command_line, write_report
 
     labels = sorted({r["labels"] for r in runs})
     summary = []
@@ -98,10 +101,9 @@ def write(args, argv, runs, start, train_images, test_images, merged_from=None):
     examples_seen = args.epochs * args.steps_per_epoch * args.batch_size
     record = {
         "experiment": "SWWAE semi-supervised MNIST",
-        "command": "KERAS_BACKEND=" + keras.backend.backend() + " python "
-                   + " ".join([os.path.relpath(__file__)] + (argv or sys.argv[1:])),
+        "command": command_line(argv, backend=keras.backend.backend()),
         "backend": keras.backend.backend(),
-        "machine": "2-core CPU, no GPU (shared with other jobs)",
+        "machine": where,
         "platform": platform.platform(),
         "config": vars(args),
         "train_images": int(train_images), "test_images": int(test_images),
@@ -119,10 +121,7 @@ def write(args, argv, runs, start, train_images, test_images, merged_from=None):
     if merged_from:
         record["merged_from"] = merged_from
         record["wall_time_s"] = round(sum(r["wall_time_s"] for r in runs), 1)
-    os.makedirs(args.out, exist_ok=True)
     stem = os.path.join(args.out, "swwae_semi_supervised" + (f"_{args.tag}" if args.tag else ""))
-    with open(stem + ".json", "w") as f:
-        json.dump(record, f, indent=1)
     lines = [
         "# SWWAE semi-supervised MNIST: test error %",
         "",
@@ -140,19 +139,18 @@ def write(args, argv, runs, start, train_images, test_images, merged_from=None):
     for s in summary:
         lines.append(f"| {s['labels']} | {s['mean_error_pct']:.2f} ± {s['std_error_pct']:.2f} | "
                      f"{s['seeds']} | {s['paper_error_pct']} |")
-    with open(stem + ".md", "w") as f:
-        f.write("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_report(stem, record, "\n".join(lines) + "\n")
 
 
 def merge(args, argv):
     """Pools the runs of several result files written with the same training settings."""
-    runs, configs = [], []
+    runs, configs, machines = [], [], []
     for path in args.merge:
         with open(path) as f:
             record = json.load(f)
         runs += record["runs"]
         configs.append(record["config"])
+        machines.append(record["machine"])
     keys = ("epochs", "steps_per_epoch", "batch_size", "labelled_fraction", "filters",
             "head_units", "dropout", "lambda_rec", "lambda_m", "learning_rate", "model")
     for c in configs[1:]:
@@ -161,7 +159,7 @@ def merge(args, argv):
     for k in keys:
         setattr(args, k, configs[0][k])
     write(args, argv, runs, time.time(), record["train_images"], record["test_images"],
-          merged_from=[os.path.basename(p) for p in args.merge])
+          "; ".join(dict.fromkeys(machines)), merged_from=[os.path.basename(p) for p in args.merge])
 
 
 if __name__ == "__main__":

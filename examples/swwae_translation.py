@@ -65,9 +65,10 @@ def main(argv=None):
 
     import keras_ae
     from keras_ae.data import load_arrays, make_dataset, to_float_images
+    from keras_ae.reporting import command_line, machine, write_report
     from keras_ae.visualize import pyplot, save_figure
 
-    start = time.time()
+    start, where = time.time(), machine()
     keras.utils.set_random_seed(args.seed)
     train_x, _ = load_arrays("mnist", "train", data_dir=args.data_dir)
     test_x, _ = load_arrays("mnist", "test", data_dir=args.data_dir)
@@ -128,10 +129,9 @@ def main(argv=None):
     save_figure(fig, stem + ".png")
     record = {
         "experiment": "SWWAE §4.2 what/where under translation",
-        "command": "KERAS_BACKEND=" + keras.backend.backend() + " python "
-                   + " ".join([os.path.relpath(__file__)] + (argv or sys.argv[1:])),
+        "command": command_line(argv, backend=keras.backend.backend()),
         "backend": keras.backend.backend(),
-        "machine": "2-core CPU, no GPU (shared with other jobs)",
+        "machine": where,
         "platform": platform.platform(), "config": vars(args),
         "protocol_gap": (f"Unsupervised {stages}-stage SWWAE ({args.filters} filters, 2x2 "
                          f"pooling), {args.epochs} epoch(s) on {len(train_x)} images; "
@@ -140,8 +140,6 @@ def main(argv=None):
         "wall_time_s": round(time.time() - start, 1), "results": rows,
         "picture": os.path.basename(stem + ".png"),
     }
-    with open(stem + ".json", "w") as f:
-        json.dump(record, f, indent=1)
     header = ["shift px", "input cosine", "top what cosine"] + [
         f"where stage {m} moved (px)" for m in range(stages)]
     lines = ["# SWWAE §4.2: what stays, where moves", "",
@@ -154,9 +152,7 @@ def main(argv=None):
                      + " | ".join(f"{r[f'where_shift_stage_{m}_px']:.2f}" for m in range(stages))
                      + " |")
     lines += ["", f"![translation]({record['picture']})"]
-    with open(stem + ".md", "w") as f:
-        f.write("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_report(stem, record, "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -103,7 +103,6 @@ def cmd_list(args):
 
 def cmd_train(args):
     import keras
-    import numpy as np
 
     from keras_ae import models, visualize
     from keras_ae.data import make_dataset

@@ -1,0 +1,82 @@
+"""What to record next to a result: where it ran, how it was started, when; and the writing of it.
+
+Shared by the benchmark scripts (``benchmarks/``) and the example scripts (``examples/``). This
+module uses no deep-learning framework: ``machine()`` asks ``nvidia-smi`` about GPUs.
+"""
+
+import collections
+import json
+import os
+import platform
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+
+__all__ = ["command_line", "machine", "timestamp", "write_report"]
+
+
+def _gpus():
+    """The GPUs ``nvidia-smi`` lists (e.g. ``"2x NVIDIA H100 80GB HBM3"``), else ``"no GPU"``."""
+    if shutil.which("nvidia-smi") is None:
+        return "no GPU"
+    try:
+        proc = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+                              capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return "no GPU"
+    names = [line.strip() for line in proc.stdout.splitlines() if line.strip()]
+    if proc.returncode != 0 or not names:
+        return "no GPU"
+    return " + ".join(name if n == 1 else f"{n}x {name}"
+                      for name, n in collections.Counter(names).items())
+
+
+def machine():
+    """A one-line description of where the numbers were taken.
+
+    CPU architecture and cores, RAM (when ``psutil`` is installed), GPUs, the process's nice
+    level when raised, and the 1-minute load average now: call it before the work, so that the
+    load it reports is other jobs'.
+    """
+    try:
+        import psutil
+
+        mem = f", {psutil.virtual_memory().total / 2**30:.0f} GiB RAM"
+    except ImportError:
+        mem = ""
+    nice = os.nice(0) if hasattr(os, "nice") else 0
+    niced = f", nice {nice}" if nice > 0 else ""
+    try:
+        load = ", load average %.1f at start" % os.getloadavg()[0]
+    except (AttributeError, OSError):  # no load average on this platform
+        load = ""
+    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores{mem}, "
+            f"{_gpus()}{niced}{load}")
+
+
+def command_line(argv=None, backend=None):
+    """The command that started this script: ``python SCRIPT ARGS``.
+
+    ``argv``: the arguments (default ``sys.argv[1:]``); ``backend``: a Keras backend to show as
+    ``KERAS_BACKEND=...`` in front.
+    """
+    words = [os.path.relpath(sys.argv[0]), *(sys.argv[1:] if argv is None else argv)]
+    prefix = f"KERAS_BACKEND={backend} " if backend else ""
+    return f"{prefix}python {shlex.join(words)}"
+
+
+def timestamp():
+    """The current time in UTC, to the minute: ``"2025-01-31 14:05 UTC"``."""
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+
+
+def write_report(stem, record, markdown, indent=1):
+    """Writes ``record`` to ``stem.json`` and ``markdown`` to ``stem.md``, then prints the latter."""
+    os.makedirs(os.path.dirname(os.path.abspath(stem)), exist_ok=True)
+    with open(stem + ".json", "w") as f:
+        json.dump(record, f, indent=indent)
+    with open(stem + ".md", "w") as f:
+        f.write(markdown)
+    print(markdown.rstrip("\n"))
