@@ -17,7 +17,6 @@ probes with a linear SVM; the JSON records how far this run is from that protoco
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 
@@ -27,6 +26,7 @@ import numpy as np
 import keras_ae
 from keras_ae import evaluation, visualize
 from keras_ae.data import load_arrays, make_dataset, to_float_images
+from keras_ae.reporting import machine
 from keras_ae.models.wta import ConvWTA, FCWTA, StackedConvWTA, train_greedily
 
 PAPER = {"fc_wta": {"all": 1.20}, "conv_wta": {"all": 1.0}, "stacked_conv_wta": {"all": 0.64}}
@@ -55,16 +55,29 @@ def parse_args(argv=None):
     p.add_argument("--labels", nargs="+", default=["all", "1000", "100"],
                    help="labelled-set sizes for the probe ('all' = every training label)")
     p.add_argument("--probe-epochs", type=int, default=30)
-    p.add_argument("--probe-l2", type=float, default=0.0)
+    p.add_argument("--probe-l2", default="0",
+                   help="probe weight decay: a number, or 'auto' to choose it on a held-out "
+                        "sixth of the labelled examples (as an SVM's C would be)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
     p.add_argument("--compare-plain", action="store_true",
                    help="conv models: also train the same network without sparsity")
     p.add_argument("--save-model", action="store_true",
                    help="also save the (first seed's) trained model as wta_<tag>.keras")
+    p.add_argument("--load-model", default=None,
+                   help="probe this saved .keras model instead of training one (one seed; "
+                        "--epochs etc. should repeat the saved model's training for the record)")
     p.add_argument("--tag", default=None, help="output name: wta_<tag>.*")
     p.add_argument("--out-dir", default=os.path.join(os.path.dirname(__file__), "..",
                                                      "benchmarks", "results"))
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.probe_l2 != "auto":
+        try:
+            args.probe_l2 = float(args.probe_l2)
+        except ValueError:
+            p.error(f"--probe-l2 must be a number or 'auto', got {args.probe_l2!r}")
+    if args.load_model and len(args.seeds) != 1:
+        p.error("--load-model probes one saved model: give a single --seeds value")
+    return args
 
 
 def build(args, sparse=True):
@@ -132,7 +145,7 @@ def main(argv=None):
     args = parse_args(argv)
     tag = args.tag or args.model
     os.makedirs(args.out_dir, exist_ok=True)
-    wall_start = time.perf_counter()
+    wall_start, where = time.perf_counter(), machine()
     x_train_u8, y_train = load_arrays("mnist", "train", data_dir=args.data_dir)
     x_test_u8, y_test = load_arrays("mnist", "test", data_dir=args.data_dir)
     x_train, x_test = to_float_images(x_train_u8), to_float_images(x_test_u8)
@@ -144,10 +157,14 @@ def main(argv=None):
     filters = {}
     for seed in args.seeds:
         keras.utils.set_random_seed(seed)
-        model = build(args)
-        losses, train_s = train(model, args, ae_train, seed)
-        run = {"seed": seed, "train_losses": losses, "train_seconds": round(train_s, 1),
-               "probe": {}}
+        if args.load_model:
+            model = keras.saving.load_model(args.load_model)
+            run = {"seed": seed, "loaded_from": os.path.basename(args.load_model), "probe": {}}
+        else:
+            model = build(args)
+            losses, train_s = train(model, args, ae_train, seed)
+            run = {"seed": seed, "train_losses": losses, "train_seconds": round(train_s, 1),
+                   "probe": {}}
         start = time.perf_counter()
         train_features = evaluation.extract_features(model, x_train, pool_size=pool)
         test_features = evaluation.extract_features(model, x_test, pool_size=pool)
@@ -166,7 +183,7 @@ def main(argv=None):
             visualize.save_filters(filter_tiles(model), os.path.join(
                 args.out_dir, f"wta_{tag}_filters_sparse.png"), max_filters=64,
                 title=f"{args.model}, k={args.k}")
-            if args.save_model:
+            if args.save_model and not args.load_model:
                 model.save(os.path.join(args.out_dir, f"wta_{tag}.keras"))
 
     plain = None
@@ -190,8 +207,8 @@ def main(argv=None):
         "backend": keras.backend.backend(),
         "keras": keras.__version__,
         "keras_ae": keras_ae.__version__,
-        "machine": f"2-core CPU, no GPU ({platform.processor() or platform.machine()})",
-        "config": build(args).get_config(),
+        "machine": where,
+        "config": model.get_config(),
         "args": vars(args),
         "data": {"autoencoder_train_images": len(ae_train), "probe_train_images": len(x_train),
                  "test_images": len(x_test)},
@@ -205,7 +222,10 @@ def main(argv=None):
         "protocol_gap": (
             f"shortened: {args.epochs} autoencoder epochs on {len(ae_train)} images (the paper "
             f"trains for hundreds of epochs on 60,000), softmax regression with Adam for "
-            f"{args.probe_epochs} epochs instead of a linear SVM, {len(args.seeds)} seed(s)."),
+            f"{args.probe_epochs} epochs instead of a linear SVM ("
+            + ("weight decay chosen on a held-out sixth of the labelled examples"
+               if args.probe_l2 == "auto" else f"weight decay {args.probe_l2:g}")
+            + f"), {len(args.seeds)} seed(s)."),
     }
     with open(os.path.join(args.out_dir, f"wta_{tag}.json"), "w") as f:
         json.dump(record, f, indent=2, default=str)
