@@ -121,7 +121,8 @@ def drsae_rows():
                 f"{s['test_error_mean']:.2f} ± {s['test_error_std']:.2f}",
                 f"{s['paper_error_percent']}",
                 ("target met" if met else "target not met")
-                + f": {d['unsupervised_epochs']}+{d['discriminative_epochs']} epochs, Adam, "
+                + f": {d['unsupervised_epochs']}+{d['discriminative_epochs']} epochs, "
+                  f"{d.get('optimizer', 'Adam')}, "
                   f"{s['seeds']} seeds, CPU",
                 f"`{file}`"))
     return rows

@@ -163,6 +163,9 @@ def main(argv=None):
     parser.add_argument("--sparsity", type=float, default=0.05)
     parser.add_argument("--train-size", type=int, default=50000)
     parser.add_argument("--analysis", action="store_true")
+    parser.add_argument("--save-model", action="store_true",
+                        help="save the first run's trained model as drsae_<tag>.keras (the "
+                             "analysis can then be redrawn from it)")
     parser.add_argument("--tag", default="mnist")
     parser.add_argument("--out-dir", default=os.path.join(os.path.dirname(HERE), "benchmarks",
                                                           "results"))
@@ -230,6 +233,8 @@ def main(argv=None):
             print(f"{units}x{steps} seed {seed}: test error {result['test_error_percent']:.2f} % "
                   f"({result['train_wall_s']} s)", flush=True)
             runs.append(result)
+            if args.save_model and ci == 0 and seed == 0:
+                model.save(prefix + ".keras")
             if args.analysis and ci == 0 and seed == 0:
                 analysis = {"config": f"{units}x{steps}",
                             **analyse(model, x_test[:5000], y_test[:5000], prefix)}

@@ -63,7 +63,7 @@ def main(argv=None):
                 head_units=[], lambda_rec=1.0, lambda_m=0.0)
             model.compile()
             ds = make_dataset(train_x, unlabelled, batch_size=args.batch_size, seed=args.seed)
-            model.fit(ds, epochs=args.epochs, verbose=2)
+            model.fit(ds, epochs=args.epochs, verbose=2, shuffle=False)  # ds shuffles
             recon = model.reconstruct(test_x)
             mse = float(np.mean((recon - test_x) ** 2))
             rows.append({"pool_size": pool, "decoder": "unpool (what+where)" if name == "swwae"

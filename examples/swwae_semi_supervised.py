@@ -76,7 +76,7 @@ def main(argv=None):
                 lambda_m=args.lambda_m)
             model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
             history = model.fit(ds, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
-                                verbose=2)
+                                verbose=2, shuffle=False)  # the pipeline shuffles
             predicted = model.predict_classes(test_x)
             error = 100.0 * float(np.mean(predicted != test_y))
             runs.append({"labels": num_labels, "seed": seed, "test_error_pct": error,

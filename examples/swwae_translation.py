@@ -77,7 +77,7 @@ def main(argv=None):
     model = keras_ae.models.build("swwae", filters=args.filters, head_units=[])
     model.compile()
     model.fit(make_dataset(train_x, np.full(len(train_x), -1), seed=args.seed),
-              epochs=args.epochs, verbose=2)
+              epochs=args.epochs, verbose=2, shuffle=False)  # the pipeline shuffles
 
     stages = len(args.filters)
 

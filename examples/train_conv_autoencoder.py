@@ -32,7 +32,7 @@ def main():
 
     model = keras_ae.models.build("conv_autoencoder", filters=[32, 64], decoder="transpose")
     model.compile()  # Adam(1e-3), binary cross-entropy for the sigmoid output, MSE as a metric
-    model.fit(train, validation_data=test, epochs=args.epochs)
+    model.fit(train, validation_data=test, epochs=args.epochs, shuffle=False)  # train shuffles
 
     os.makedirs(args.out, exist_ok=True)
     model.save(os.path.join(args.out, "conv_autoencoder.keras"))

@@ -99,7 +99,7 @@ def train(model, args, x_train, seed):
         model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
         data = make_dataset(x_train, np.zeros(len(x_train)), batch_size=args.batch_size,
                             seed=seed, target="image")
-        history = model.fit(data, epochs=args.epochs, verbose=2)
+        history = model.fit(data, epochs=args.epochs, verbose=2, shuffle=False)  # data shuffles
         losses = {"final_mse": float(history.history["loss"][-1])}
     return losses, time.perf_counter() - start
 

@@ -352,13 +352,14 @@ def train_greedily(model, data, epochs, batch_size=100, fine_tune_epochs=0, lear
         trainer = model.stage_model(stage)
         trainer.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=None)
         if stage_epochs:
-            history = trainer.fit(images, epochs=stage_epochs, verbose=verbose)
+            history = trainer.fit(images, epochs=stage_epochs, verbose=verbose,
+                                  shuffle=False)  # the pipeline shuffles
             losses[f"stage{stage}"] = float(history.history["loss"][-1])
     for conv in convs:
         conv.trainable = True
     if fine_tune_epochs:
         model.compile(optimizer=keras.optimizers.Adam(learning_rate))
         history = model.fit(images.map(lambda x: (x, x)), epochs=fine_tune_epochs,
-                            verbose=verbose)
+                            verbose=verbose, shuffle=False)
         losses["fine_tune"] = float(history.history["loss"][-1])
     return losses
