@@ -102,6 +102,21 @@ def test_fc_wta_tied_decoder_uses_the_transposed_kernel(images):
     assert len(model.trainable_weights) == 3  # one kernel, two biases: no separate decoder
 
 
+@pytest.mark.parametrize("tied", [False, True])
+def test_fc_wta_decoder_filters_are_what_each_unit_draws(tied):
+    model = FCWTA(input_shape=(6, 6, 1), hidden_units=5, k=0.5, tied_weights=tied)
+    codes = np.vstack([np.zeros((1, 5)), np.eye(5)]).astype("float32")
+    drawn = np_(model.decoder(codes)).reshape(6, 36)
+    filters = model.learned_filters()
+    assert filters.shape == (36, 5)
+    # the decoder is linear: one active unit draws its filter on top of the bias
+    np.testing.assert_allclose(filters.T, drawn[1:] - drawn[0], atol=1e-5)
+    encoder = model.learned_filters("encoder")
+    np.testing.assert_allclose(encoder, np_(model.encoder.layers[2].kernel), atol=0)
+    with pytest.raises(ValueError, match="which"):
+        model.learned_filters("both")
+
+
 def test_conv_wta_matches_numpy_sparsity(small_images):
     images = small_images
     model = ConvWTA(input_shape=(14, 14, 1), filters=[3, 4], k=0.25, decoder_kernel_size=5)

@@ -151,11 +151,20 @@ class FCWTA(ZooModel):
         self._store_config(input_shape=input_shape, hidden_units=hidden_units, k=k,
                            tied_weights=bool(tied_weights), output_activation=output_activation)
 
-    def learned_filters(self):
-        """The encoder's weights as (input_dim, hidden_units), for ``visualize.save_filters``."""
-        name = "tied_dense" if self._zoo_config["tied_weights"] else "hidden"
-        layer = self.encoder.get_layer(name)
-        return ops.convert_to_numpy(layer.kernel)
+    def learned_filters(self, which="decoder"):
+        """Weights as (input_dim, hidden_units), one picture per unit, for ``visualize.save_filters``.
+
+        ``which="decoder"`` (default): what each unit draws, the dictionary the paper shows;
+        ``"encoder"``: what each unit responds to. With tied weights both are the same kernel.
+        """
+        if which not in ("decoder", "encoder"):
+            raise ValueError(f"which must be 'decoder' or 'encoder', got {which!r}.")
+        if self._zoo_config["tied_weights"]:
+            return ops.convert_to_numpy(self.encoder.get_layer("tied_dense").kernel)
+        if which == "encoder":
+            return ops.convert_to_numpy(self.encoder.get_layer("hidden").kernel)
+        # the decoder kernel is (hidden_units, input_dim)
+        return ops.convert_to_numpy(self.decoder.get_layer("pixels").kernel).T
 
 
 def _sparsity(x, spatial, k, prefix=""):
