@@ -21,11 +21,14 @@ def _compile(model, optimizer=None):
     return model
 
 
-@pytest.mark.parametrize("name", ["swwae", "swwae_what_only", "swwae_soft"])
-def test_battery(name, images):
-    model = _compile(keras_ae.models.build(name, **SMALL))
+@pytest.mark.parametrize("name, extra", [
+    ("swwae", {}), ("swwae_what_only", {}), ("swwae_soft", {}),
+    pytest.param("swwae", {"middle_terms": "pre_pool"}, id="swwae-pre_pool"),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_battery(name, extra, images):
+    model = _compile(keras_ae.models.build(name, **SMALL, **extra))
     # The encoder's SavedModel export is checked once (it is slow); the variants share its code.
-    run_model_test(model, images, fit_y=LABELS, run_export=name == "swwae",
+    run_model_test(model, images, fit_y=LABELS, run_export=name == "swwae" and not extra,
                    export_full_model=False)
 
 
@@ -62,6 +65,45 @@ def test_loss_is_nll_plus_weighted_reconstruction_terms(images):
                    - keras.ops.convert_to_numpy(dec["what_1"])) ** 2)
     got = model.evaluate(images, LABELS, batch_size=len(images), verbose=0)
     np.testing.assert_allclose(got, nll + 0.7 * rec + 0.3 * mid, rtol=1e-4)
+
+
+def _unpool_oracle(values, pre_pool, p=2):
+    """NumPy: each value of ``values`` at the first maximum of its p×p window of ``pre_pool``."""
+    out = np.zeros_like(pre_pool)
+    n, h, w, c = pre_pool.shape
+    for b in range(n):
+        for i in range(h // p):
+            for j in range(w // p):
+                for k in range(c):
+                    window = pre_pool[b, i * p:(i + 1) * p, j * p:(j + 1) * p, k]
+                    di, dj = np.unravel_index(np.argmax(window), window.shape)
+                    out[b, i * p + di, j * p + dj, k] = values[b, i, j, k]
+    return out
+
+
+def test_pre_pool_middle_terms_follow_the_paper(images):
+    """Oracle: with middle_terms="pre_pool" the loss is NLL + lambda_rec * input error
+    + lambda_m * sum over stages of mean (x_m - unpool(decoder map above))^2, the unpooling done
+    in NumPy; at the top stage that is the mean square of x's non-max entries."""
+    model = _compile(SWWAE(dropout=0.0, lambda_rec=0.7, lambda_m=0.3, middle_terms="pre_pool",
+                           **SMALL))
+    assert [l.name for l in model.loss_layers()["middle"]] == ["middle_loss_0", "middle_loss_1"]
+    enc = {k: keras.ops.convert_to_numpy(v) for k, v in model.encoder(images).items()}
+    dec = {k: keras.ops.convert_to_numpy(v) for k, v in model.decoder(
+        {k: enc[k] for k in ("what", "where_0", "where_1")}).items()}
+    labelled = LABELS >= 0
+    nll = -np.log(enc["probabilities"][labelled, LABELS[labelled]]).mean()
+    rec = np.mean((images - dec["reconstruction"]) ** 2)
+    x1 = enc["pre_pool_1"]
+    top = np.mean((x1 - _unpool_oracle(enc["what"], x1)) ** 2)
+    is_max = _unpool_oracle(np.ones_like(enc["what"]), x1) > 0
+    np.testing.assert_allclose(top, np.mean(np.where(is_max, 0.0, x1) ** 2), rtol=1e-6)
+    x0 = enc["pre_pool_0"]
+    low = np.mean((x0 - _unpool_oracle(dec["what_1"], x0)) ** 2)
+    got = model.evaluate(images, LABELS, batch_size=len(images), verbose=0)
+    np.testing.assert_allclose(got, nll + 0.7 * rec + 0.3 * (top + low), rtol=1e-4)
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(model))
+    assert restored.get_config()["middle_terms"] == "pre_pool"
 
 
 def _one_sgd_step(images, labels, weights, lambda_rec=0.0, lambda_m=0.0):
@@ -130,6 +172,7 @@ def test_feature_extractor_exports_what_and_probabilities(images):
     ({"dropout": 1.0}, "dropout"),
     ({"input_shape": (28, 28)}, "input_shape"),
     ({"beta": 0}, "beta"),
+    ({"middle_terms": "pooled"}, "middle_terms"),
 ])
 def test_bad_config(kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -9,12 +9,19 @@ Graph, for stages m = 0..M-1 (``filters[m]``, ``kernel_sizes[m]``, ``pool_sizes[
     encoder:  h_0 = images;  x_m = ReLU(conv_m(h_m));  (h_{m+1}, where_m) = pool_m(x_m)
               probabilities = softmax(dense(dropout(dense(flatten(h_M)))))
     decoder:  ĥ_M = h_M;  ĥ_m = conv'_m(unpool_m(ĥ_{m+1}, where_m))   (ReLU but for ĥ_0)
-    loss:     NLL(probabilities) + lambda_rec·||h_0 − ĥ_0||² + lambda_m·Σ_{0<m<M} ||h_m − ĥ_m||²
+    loss:     NLL(probabilities) + lambda_rec·||h_0 − ĥ_0||² + lambda_m·(middle terms)
 
-The middle terms tie each intermediate "what" ``h_m`` (what stage m − 1 passes upward) to the
-decoder's reconstruction of it, the reading of "L2M" used by the reimplementations. (Pairing
-the pre-pool map ``x_m`` with ``unpool(h_{m+1})`` instead would, at the top stage, only penalise
-the non-max activations.) Squared errors are averaged over features (``ReconstructionLoss``
+Two readings of the middle ("L2M") terms, chosen by ``middle_terms``:
+
+- ``"what"`` (default): ``Σ_{0<m<M} ||h_m − ĥ_m||²`` ties each intermediate "what" ``h_m`` (what
+  stage m − 1 passes upward) to the decoder's reconstruction of it, the reading of the
+  reimplementations.
+- ``"pre_pool"``: ``Σ_{0≤m<M} ||x_m − unpool_m(ĥ_{m+1})||²`` ties each pre-pool activation
+  ``x_m`` (the input of pooling m, PAPERS.md's literal wording) to the decoder's map at the same
+  place, right after unpooling. At the top stage ``unpool(h_M)`` equals ``x_{M−1}`` at the
+  maxima, so that term penalises only the non-max activations.
+
+Squared errors are averaged over features (``ReconstructionLoss``
 with ``reduction="mean"``), as Torch's ``MSECriterion`` that the λ's were tuned with.
 
 Outputs: the model returns the class probabilities only, so ``model.fit(images, labels)`` works
@@ -36,6 +43,7 @@ __all__ = ["SWWAE", "SWWAEWhatOnly", "SWWAESoft", "GraphAnchor"]
 
 _DECODERS = ("unpool", "upsample")
 _POOLINGS = ("hard", "soft")
+_MIDDLE_TERMS = ("what", "pre_pool")
 
 
 def _per_stage(name, value, stages):
@@ -92,6 +100,8 @@ class SWWAE(ZooModel):
         beta: inverse temperature of soft pooling.
         activation: hidden activation of convs and head.
         output_activation: activation of the conv producing the reconstruction (the paper: none).
+        middle_terms: ``"what"`` or ``"pre_pool"``: which maps the middle terms compare (see
+            the module docstring).
     """
 
     fit_target = "label"
@@ -100,7 +110,7 @@ class SWWAE(ZooModel):
     def __init__(self, input_shape=(28, 28, 1), filters=(32, 64), kernel_sizes=3, pool_sizes=2,
                  num_classes=10, head_units=(128,), dropout=0.5, lambda_rec=1.0, lambda_m=0.2,
                  decoder="unpool", pooling="hard", beta=100.0, activation="relu",
-                 output_activation="linear", **kwargs):
+                 output_activation="linear", middle_terms="what", **kwargs):
         if (not isinstance(input_shape, (list, tuple)) or len(input_shape) != 3
                 or not all(isinstance(d, int) and d > 0 for d in input_shape)):
             raise ValueError(f"input_shape must be (height, width, channels) of positive ints, "
@@ -126,6 +136,8 @@ class SWWAE(ZooModel):
             raise ValueError(f"decoder must be one of {_DECODERS}, got {decoder!r}.")
         if pooling not in _POOLINGS:
             raise ValueError(f"pooling must be one of {_POOLINGS}, got {pooling!r}.")
+        if middle_terms not in _MIDDLE_TERMS:
+            raise ValueError(f"middle_terms must be one of {_MIDDLE_TERMS}, got {middle_terms!r}.")
         if isinstance(beta, bool) or not isinstance(beta, (int, float)) or not beta > 0:
             raise ValueError(f"beta must be a positive number, got {beta!r}.")
         beta = float(beta)
@@ -149,6 +161,8 @@ class SWWAE(ZooModel):
                 h, where = SoftMaxPoolWithArgmax2D(beta, pool_sizes[m], padding="same",
                                                    name=f"pool_{m}")(x)
             enc_outputs[f"where_{m}"] = where
+            if middle_terms == "pre_pool":
+                enc_outputs[f"pre_pool_{m}"] = x
             if m < stages - 1:
                 enc_outputs[f"what_{m + 1}"] = h
         enc_outputs["what"] = h
@@ -183,6 +197,8 @@ class SWWAE(ZooModel):
             else:
                 h = SoftUnpool2D(pool_sizes[m], padding="same", output_size=sizes[m],
                                  name=f"unpool_{m}")([h, dec_inputs[f"where_{m}"]])
+            if middle_terms == "pre_pool":
+                dec_outputs[f"unpooled_{m}"] = h
             last = m == 0
             h = keras.layers.Conv2D(input_shape[-1] if last else filters[m - 1], kernel_sizes[m],
                                     padding="same",
@@ -197,9 +213,12 @@ class SWWAE(ZooModel):
         decoded = decoder_model({k: codes[k] for k in dec_inputs})
         anchored = [ReconstructionLoss(lambda_rec, name="reconstruction_loss")(
             [inputs, decoded["reconstruction"]])]
-        for m in range(1, stages):
-            anchored.append(ReconstructionLoss(lambda_m, name=f"middle_loss_{m}")(
-                [codes[f"what_{m}"], decoded[f"what_{m}"]]))
+        if middle_terms == "what":
+            pairs = {m: (codes[f"what_{m}"], decoded[f"what_{m}"]) for m in range(1, stages)}
+        else:
+            pairs = {m: (codes[f"pre_pool_{m}"], decoded[f"unpooled_{m}"]) for m in range(stages)}
+        for m, pair in pairs.items():
+            anchored.append(ReconstructionLoss(lambda_m, name=f"middle_loss_{m}")(list(pair)))
         outputs = GraphAnchor(name="label")([codes["probabilities"], *anchored])
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
         self._store_config(input_shape=input_shape, filters=filters, kernel_sizes=kernel_sizes,
@@ -207,7 +226,7 @@ class SWWAE(ZooModel):
                            head_units=list(head_units), dropout=float(dropout),
                            lambda_rec=lambda_rec, lambda_m=lambda_m, decoder=decoder,
                            pooling=pooling, beta=beta, activation=activation,
-                           output_activation=output_activation)
+                           output_activation=output_activation, middle_terms=middle_terms)
         # Inference views are rebuilt on demand and must stay out of Keras's layer tracking
         # (they would otherwise be saved as parts of the model).
         object.__setattr__(self, "_views", {})
