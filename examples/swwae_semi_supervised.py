@@ -137,7 +137,8 @@ def write(args, argv, runs, start, train_images, test_images, where, merged_from
         "| --- | --- | --- | --- |",
     ]
     for s in summary:
-        lines.append(f"| {s['labels']} | {s['mean_error_pct']:.2f} ± {s['std_error_pct']:.2f} | "
+        spread = f" ± {s['std_error_pct']:.2f}" if s["seeds"] > 1 else ""
+        lines.append(f"| {s['labels']} | {s['mean_error_pct']:.2f}{spread} | "
                      f"{s['seeds']} | {s['paper_error_pct']} |")
     write_report(stem, record, "\n".join(lines) + "\n")
 
