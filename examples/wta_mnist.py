@@ -66,6 +66,9 @@ def parse_args(argv=None):
     p.add_argument("--load-model", default=None,
                    help="probe this saved .keras model instead of training one (one seed; "
                         "--epochs etc. should repeat the saved model's training for the record)")
+    p.add_argument("--resume-epochs", type=int, default=0,
+                   help="with --load-model: first train the loaded model this many more epochs "
+                        "(fc_wta / conv_wta; its saved optimizer state is kept)")
     p.add_argument("--tag", default=None, help="output name: wta_<tag>.*")
     p.add_argument("--out-dir", default=os.path.join(os.path.dirname(__file__), "..",
                                                      "benchmarks", "results"))
@@ -77,6 +80,8 @@ def parse_args(argv=None):
             p.error(f"--probe-l2 must be a number or 'auto', got {args.probe_l2!r}")
     if args.load_model and len(args.seeds) != 1:
         p.error("--load-model probes one saved model: give a single --seeds value")
+    if args.resume_epochs and (not args.load_model or args.model == "stacked_conv_wta"):
+        p.error("--resume-epochs continues a --load-model fc_wta / conv_wta model")
     return args
 
 
@@ -89,17 +94,19 @@ def build(args, sparse=True):
     return StackedConvWTA(filters=args.filters, k=args.k)
 
 
-def train(model, args, x_train, seed):
+def train(model, args, x_train, seed, epochs=None, compile=True):
     start = time.perf_counter()
+    epochs = args.epochs if epochs is None else epochs
     if isinstance(model, StackedConvWTA):
-        losses = train_greedily(model, x_train, epochs=args.epochs, batch_size=args.batch_size,
+        losses = train_greedily(model, x_train, epochs=epochs, batch_size=args.batch_size,
                                 fine_tune_epochs=args.fine_tune_epochs,
                                 learning_rate=args.learning_rate, verbose=2)
     else:
-        model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
+        if compile:
+            model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
         data = make_dataset(x_train, np.zeros(len(x_train)), batch_size=args.batch_size,
                             seed=seed, target="image")
-        history = model.fit(data, epochs=args.epochs, verbose=2, shuffle=False)  # data shuffles
+        history = model.fit(data, epochs=epochs, verbose=2, shuffle=False)  # data shuffles
         losses = {"final_mse": float(history.history["loss"][-1])}
     return losses, time.perf_counter() - start
 
@@ -160,6 +167,11 @@ def main(argv=None):
         if args.load_model:
             model = keras.saving.load_model(args.load_model)
             run = {"seed": seed, "loaded_from": os.path.basename(args.load_model), "probe": {}}
+            if args.resume_epochs:
+                losses, train_s = train(model, args, ae_train, seed, epochs=args.resume_epochs,
+                                        compile=model.optimizer is None)
+                run.update(resumed_epochs=args.resume_epochs, train_losses=losses,
+                           train_seconds=round(train_s, 1))
         else:
             model = build(args)
             losses, train_s = train(model, args, ae_train, seed)
@@ -183,7 +195,7 @@ def main(argv=None):
             visualize.save_filters(filter_tiles(model), os.path.join(
                 args.out_dir, f"wta_{tag}_filters_sparse.png"), max_filters=64,
                 title=f"{args.model}, k={args.k}")
-            if args.save_model and not args.load_model:
+            if args.save_model and (args.resume_epochs or not args.load_model):
                 model.save(os.path.join(args.out_dir, f"wta_{tag}.keras"))
 
     plain = None
