@@ -92,7 +92,8 @@ def wta_rows():
     rows = []
     # For each model the longest run, the one closest to the paper's protocol, when present.
     candidates = (("fc_wta", ("wta_fc_120ep_autol2.json", "wta_fc_40ep.json")),
-                  ("conv_wta", ("wta_conv_15ep.json", "wta_conv_6ep.json", "wta_conv.json")),
+                  ("conv_wta", ("wta_conv_30ep.json", "wta_conv_15ep.json", "wta_conv_6ep.json",
+                                "wta_conv.json")),
                   ("stacked_conv_wta", ("wta_stacked.json",)))
     for name, files in candidates:
         file = next((f for f in files if _load(f)), None)
