@@ -110,7 +110,7 @@ def wta_rows():
             f"{ref}" + ("" if name == "fc_wta" else " (unconfirmed)"),
             ("target met" if err["all"]["mean"] <= ref else "target not met")
             + f": {d['data']['autoencoder_train_images']} images, {d['args']['epochs']} epoch(s), "
-              "softmax probe (paper: SVM)"
+              f"softmax probe ({d['args'].get('probe_schedule', 'constant')} lr; paper: SVM)"
             + (", its weight decay chosen on held-out labels" if probe_l2 == "auto" else "")
             + ", CPU",
             f"`{file}`"))

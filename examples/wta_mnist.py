@@ -58,6 +58,8 @@ def parse_args(argv=None):
     p.add_argument("--probe-l2", default="0",
                    help="probe weight decay: a number, or 'auto' to choose it on a held-out "
                         "sixth of the labelled examples (as an SVM's C would be)")
+    p.add_argument("--probe-schedule", choices=evaluation.SCHEDULES, default="cosine",
+                   help="probe learning rate: annealed to zero ('cosine') or constant")
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
     p.add_argument("--compare-plain", action="store_true",
                    help="conv models: also train the same network without sparsity")
@@ -185,7 +187,8 @@ def main(argv=None):
             n = None if spec == "all" else int(spec)
             result = evaluation.probe_features(train_features, y_train, test_features, y_test,
                                                num_labels=n, epochs=args.probe_epochs,
-                                               l2=args.probe_l2, label_seed=seed, seed=seed)
+                                               l2=args.probe_l2, schedule=args.probe_schedule,
+                                               label_seed=seed, seed=seed)
             run["probe"][spec] = {**result, "pool_size": pool}
             print(f"seed {seed} labels {spec}: test error {100 * result['test_error']:.2f} %",
                   flush=True)
@@ -233,8 +236,8 @@ def main(argv=None):
         "wall_seconds": round(time.perf_counter() - wall_start, 1),
         "protocol_gap": (
             f"shortened: {args.epochs} autoencoder epochs on {len(ae_train)} images (the paper "
-            f"trains for hundreds of epochs on 60,000), softmax regression with Adam for "
-            f"{args.probe_epochs} epochs instead of a linear SVM ("
+            f"trains for hundreds of epochs on 60,000), softmax regression with Adam ({args.probe_schedule} "
+            f"learning rate) for {args.probe_epochs} epochs instead of a linear SVM ("
             + ("weight decay chosen on a held-out sixth of the labelled examples"
                if args.probe_l2 == "auto" else f"weight decay {args.probe_l2:g}")
             + f"), {len(args.seeds)} seed(s)."),

@@ -98,13 +98,26 @@ def extract_features(model, images, pool_size="auto", output_key=None, batch_siz
     return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
 
 
+#: Learning-rate schedules of the probe's Adam: ``"cosine"`` anneals to zero over the run.
+SCHEDULES = ("cosine", "constant")
+
+
+def _check_schedule(schedule):
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}.")
+
+
 def train_linear_probe(features, labels, num_classes=None, epochs=30, batch_size=128,
                        learning_rate=1e-3, l2=0.0, seed=0, mean=None, std=None, min_steps=1000,
-                       verbose=0):
+                       schedule="cosine", verbose=0):
     """Trains softmax regression on standardised ``features`` with ``model.fit``.
 
     ``epochs`` passes over the data, but at least ``min_steps`` optimizer steps: with 100
     labels an epoch is a single step, and 30 steps of Adam leave the probe far from converged.
+
+    ``schedule="cosine"`` anneals Adam's learning rate from ``learning_rate`` to zero over the
+    run, so the probe ends at (near) the optimum of its convex objective; with ``"constant"``
+    the last mini-batch steps leave it wandering around it, and the test error with it.
 
     ``mean``/``std`` standardise the features (default: their own statistics; pass those of a
     larger unlabelled set when only a few examples are labelled).
@@ -119,6 +132,7 @@ def train_linear_probe(features, labels, num_classes=None, epochs=30, batch_size
                          f"and {labels.shape}.")
     if len(features) == 0:
         raise ValueError("train_linear_probe needs at least one labelled example.")
+    _check_schedule(schedule)
     num_classes = int(num_classes or labels.max() + 1)
     mean = features.mean(axis=0) if mean is None else np.asarray(mean, np.float32)
     std = (features.std(axis=0) + 1e-6) if std is None else np.asarray(std, np.float32)
@@ -130,13 +144,16 @@ def train_linear_probe(features, labels, num_classes=None, epochs=30, batch_size
                            kernel_regularizer=keras.regularizers.L2(l2) if l2 else None,
                            name="linear"),
     ], name="linear_probe")
-    classifier.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                       metrics=["accuracy"])
     batch_size = min(batch_size, len(features))
     steps_per_epoch = -(-len(features) // batch_size)
     # Small labelled sets are tiled so that few epochs still give min_steps steps.
     repeats = max(1, -(-min_steps // (steps_per_epoch * epochs)))
+    total_steps = epochs * -(-(len(features) * repeats) // batch_size)
+    rate = (keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=total_steps)
+            if schedule == "cosine" else learning_rate)
+    classifier.compile(optimizer=keras.optimizers.Adam(rate),
+                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                       metrics=["accuracy"])
     x = np.tile((features - mean) / std, (repeats, 1))
     y = np.tile(labels.astype(np.int32), repeats)
     classifier.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=verbose)
@@ -188,7 +205,8 @@ def _error(classifier, features, labels, mean, std):
 
 def probe_features(train_features, train_labels, test_features, test_labels, num_labels=None,
                    epochs=30, batch_size=128, learning_rate=1e-3, l2=0.0, min_steps=1000,
-                   label_seed=0, seed=0, validation_fraction=1 / 6, verbose=0):
+                   label_seed=0, seed=0, validation_fraction=1 / 6, schedule="cosine",
+                   verbose=0):
     """Linear-probe error on features already extracted (see :func:`linear_probe`).
 
     Extract once, probe several label budgets: encoding is the slow part for conv models.
@@ -204,6 +222,7 @@ def probe_features(train_features, train_labels, test_features, test_labels, num
     train_labels = np.asarray(train_labels)
     test_labels = np.asarray(test_labels)
     candidates = _l2_candidates(l2)
+    _check_schedule(schedule)
     if num_labels is None:
         mask = np.ones(len(train_labels), bool)
     else:
@@ -217,7 +236,8 @@ def probe_features(train_features, train_labels, test_features, test_labels, num
     def fit(x, y, strength):
         return train_linear_probe(x, y, num_classes, epochs=epochs, batch_size=batch_size,
                                   learning_rate=learning_rate, l2=strength, seed=seed,
-                                  min_steps=min_steps, mean=mean, std=std, verbose=verbose)[0]
+                                  min_steps=min_steps, mean=mean, std=std, schedule=schedule,
+                                  verbose=verbose)[0]
 
     start = time.perf_counter()
     selection = None
@@ -243,6 +263,7 @@ def probe_features(train_features, train_labels, test_features, test_labels, num
         "feature_dim": int(train_features.shape[1]),
         "probe": {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
                   "l2": chosen, "min_steps": min_steps, "optimizer": "adam",
+                  "schedule": schedule,
                   "classifier": "softmax regression"},
         "l2_selection": selection,
         "fit_seconds": round(fit_s, 2),
@@ -252,7 +273,7 @@ def probe_features(train_features, train_labels, test_features, test_labels, num
 def linear_probe(model, train_images, train_labels, test_images, test_labels, num_labels=None,
                  pool_size="auto", epochs=30, batch_size=128, learning_rate=1e-3, l2=0.0,
                  min_steps=1000, label_seed=0, seed=0, output_key=None,
-                 validation_fraction=1 / 6, verbose=0):
+                 validation_fraction=1 / 6, schedule="cosine", verbose=0):
     """Linear-probe error of ``model``'s features: encode, train softmax regression, test.
 
     Args:
@@ -263,6 +284,7 @@ def linear_probe(model, train_images, train_labels, test_images, test_labels, nu
         pool_size, output_key: see :func:`extract_features`.
         l2, validation_fraction: a fixed weight decay, or ``"auto"`` / candidates chosen on a
             held-out part of the labelled examples (see :func:`probe_features`).
+        schedule: Adam's learning rate, ``"cosine"`` (annealed to zero) or ``"constant"``.
 
     Returns:
         a dict with ``test_error`` and ``train_error`` (fractions), ``num_labels``,
@@ -276,5 +298,6 @@ def linear_probe(model, train_images, train_labels, test_images, test_labels, nu
                             num_labels=num_labels, epochs=epochs, batch_size=batch_size,
                             learning_rate=learning_rate, l2=l2, min_steps=min_steps,
                             label_seed=label_seed, seed=seed,
-                            validation_fraction=validation_fraction, verbose=verbose)
+                            validation_fraction=validation_fraction, schedule=schedule,
+                            verbose=verbose)
     return {**result, "pool_size": pool_size, "encode_seconds": round(encode_s, 2)}

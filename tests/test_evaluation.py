@@ -131,3 +131,54 @@ def test_bad_validation_fraction():
     with pytest.raises(ValueError, match="validation_fraction"):
         evaluation.probe_features(x, y, x, y, epochs=1, min_steps=5, l2="auto",
                                   validation_fraction=1.5)
+
+
+def _softmax_objective(w, b, x, y, l2):
+    """Mean cross-entropy plus Keras' L2 penalty ``l2 * sum(w ** 2)`` (the bias is free)."""
+    z = x @ w + b
+    z = z - z.max(axis=1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return -log_p[np.arange(len(y)), y].mean() + l2 * np.sum(w ** 2)
+
+
+def _softmax_optimum(x, y, k, l2, iters=20000, step=0.5):
+    """The regularised softmax regression's optimum by full-batch gradient descent in float64."""
+    w, b, onehot = np.zeros((x.shape[1], k)), np.zeros(k), np.eye(k)[y]
+    for _ in range(iters):
+        z = x @ w + b
+        p = np.exp(z - z.max(axis=1, keepdims=True))
+        g = (p / p.sum(axis=1, keepdims=True) - onehot) / len(y)
+        w -= step * (x.T @ g + 2 * l2 * w)
+        b -= step * g.sum(axis=0)
+    return w, b
+
+
+def test_cosine_probe_reaches_the_convex_optimum():
+    # Overlapping classes: the regularised objective has one finite optimum to compare with.
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 300)
+    x = (rng.normal(size=(3, 6))[y] + 1.5 * rng.normal(size=(300, 6))).astype("float32")
+    l2 = 1e-2
+    w, b = _softmax_optimum(x.astype("float64"), y, 3, l2)
+    best = _softmax_objective(w, b, x, y, l2)
+    gaps = {}
+    for schedule in evaluation.SCHEDULES:
+        classifier, _, _ = evaluation.train_linear_probe(
+            x, y, 3, l2=l2, learning_rate=0.05, schedule=schedule, mean=np.zeros(6),
+            std=np.ones(6))
+        kernel, bias = (keras.ops.convert_to_numpy(v)
+                        for v in classifier.get_layer("linear").weights)
+        gaps[schedule] = _softmax_objective(kernel, bias, x, y, l2) - best
+        if schedule == "cosine":
+            np.testing.assert_allclose(kernel, w, atol=0.03)
+    assert 0 <= gaps["cosine"] < 1e-3
+    # a constant step of the same size ends wherever the last mini-batches left it
+    assert gaps["constant"] > 3 * gaps["cosine"]
+
+
+def test_bad_schedule():
+    x, y = _blobs(30, 2)
+    with pytest.raises(ValueError, match="schedule"):
+        evaluation.train_linear_probe(x, y, schedule="linear")
+    with pytest.raises(ValueError, match="schedule"):
+        evaluation.probe_features(x, y, x, y, schedule=None)
