@@ -90,9 +90,12 @@ def swwae_rows():
 
 def wta_rows():
     rows = []
-    # For each model the longest run, the one closest to the paper's protocol, when present.
-    candidates = (("fc_wta", ("wta_fc_120ep_autol2.json", "wta_fc_40ep.json")),
-                  ("conv_wta", ("wta_conv_30ep.json", "wta_conv_15ep.json", "wta_conv_6ep.json",
+    # For each model: runs probed with the current probe (cosine learning rate) first, then the
+    # longest run, the one closest to the paper's protocol, when present.
+    candidates = (("fc_wta", ("wta_fc_40ep_cos.json", "wta_fc_120ep_autol2.json",
+                              "wta_fc_40ep.json")),
+                  ("conv_wta", ("wta_conv_30ep_cos.json", "wta_conv_15ep_cos.json",
+                                "wta_conv_30ep.json", "wta_conv_15ep.json", "wta_conv_6ep.json",
                                 "wta_conv.json")),
                   ("stacked_conv_wta", ("wta_stacked.json",)))
     for name, files in candidates:
