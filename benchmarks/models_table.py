@@ -113,6 +113,7 @@ def wta_rows():
             f"{ref}" + ("" if name == "fc_wta" else " (unconfirmed)"),
             ("target met" if err["all"]["mean"] <= ref else "target not met")
             + f": {d['data']['autoencoder_train_images']} images, {d['args']['epochs']} epoch(s), "
+              f"{len(d['args']['seeds'])} seed(s), "
               f"softmax probe ({d['args'].get('probe_schedule', 'constant')} lr; paper: SVM)"
             + (", its weight decay chosen on held-out labels" if probe_l2 == "auto" else "")
             + ", CPU",
