@@ -46,6 +46,9 @@ def parse_args(argv=None):
     p.add_argument("--fine-tune-epochs", type=int, default=0, help="stacked: end-to-end epochs")
     p.add_argument("--batch-size", type=int, default=100)
     p.add_argument("--learning-rate", type=float, default=1e-3)
+    p.add_argument("--lr-schedule", choices=["constant", "cosine"], default="constant",
+                   help="autoencoder's Adam learning rate: constant, or annealed to zero over "
+                        "the --epochs (fc_wta / conv_wta)")
     p.add_argument("--k", type=float, default=0.05, help="lifetime sparsity")
     p.add_argument("--hidden-units", type=int, default=2000, help="fc_wta hidden units")
     p.add_argument("--tied-weights", action="store_true")
@@ -82,6 +85,9 @@ def parse_args(argv=None):
             p.error(f"--probe-l2 must be a number or 'auto', got {args.probe_l2!r}")
     if args.load_model and len(args.seeds) != 1:
         p.error("--load-model probes one saved model: give a single --seeds value")
+    if args.lr_schedule != "constant" and (args.model == "stacked_conv_wta"
+                                           or args.load_model):
+        p.error("--lr-schedule cosine trains a new fc_wta / conv_wta model")
     if args.resume_epochs and (not args.load_model or args.model == "stacked_conv_wta"):
         p.error("--resume-epochs continues a --load-model fc_wta / conv_wta model")
     return args
@@ -105,7 +111,11 @@ def train(model, args, x_train, seed, epochs=None, compile=True):
                                 learning_rate=args.learning_rate, verbose=2)
     else:
         if compile:
-            model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
+            rate = args.learning_rate
+            if args.lr_schedule == "cosine":
+                steps = epochs * (len(x_train) // args.batch_size)  # partial batches dropped
+                rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=steps)
+            model.compile(optimizer=keras.optimizers.Adam(rate))
         data = make_dataset(x_train, np.zeros(len(x_train)), batch_size=args.batch_size,
                             seed=seed, target="image")
         history = model.fit(data, epochs=epochs, verbose=2, shuffle=False)  # data shuffles
@@ -115,7 +125,7 @@ def train(model, args, x_train, seed, epochs=None, compile=True):
 
 def filter_tiles(model):
     if isinstance(model, FCWTA):
-        return model.learned_filters()  # (784, hidden): encoder weights, one 28x28 picture per unit
+        return model.learned_filters()  # (784, hidden): decoder weights, one 28x28 picture per unit
     if isinstance(model, ConvWTA):
         return model.learned_filters()  # (11, 11, 1, maps): decoder kernels
     kernel = keras.ops.convert_to_numpy(model.decoder.get_layer("stage0_decoder").kernel)
@@ -236,8 +246,9 @@ def main(argv=None):
         "wall_seconds": round(time.perf_counter() - wall_start, 1),
         "protocol_gap": (
             f"shortened: {args.epochs} autoencoder epochs on {len(ae_train)} images (the paper "
-            f"trains for hundreds of epochs on 60,000), softmax regression with Adam ({args.probe_schedule} "
-            f"learning rate) for {args.probe_epochs} epochs instead of a linear SVM ("
+            f"trains for hundreds of epochs on 60,000; Adam, {args.lr_schedule} learning rate), "
+            f"softmax regression with Adam ({args.probe_schedule} learning rate) for "
+            f"{args.probe_epochs} epochs instead of a linear SVM ("
             + ("weight decay chosen on a held-out sixth of the labelled examples"
                if args.probe_l2 == "auto" else f"weight decay {args.probe_l2:g}")
             + f"), {len(args.seeds)} seed(s)."),
