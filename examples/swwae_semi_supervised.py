@@ -41,6 +41,8 @@ def main(argv=None):
     parser.add_argument("--lambda-rec", type=float, default=1.0)
     parser.add_argument("--lambda-m", type=float, default=0.2)
     parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant",
+                        help="Adam's learning rate: constant, or annealed to zero over the run")
     parser.add_argument("--model", default="swwae")
     parser.add_argument("--test-size", type=int, default=10000)
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..",
@@ -58,6 +60,7 @@ def main(argv=None):
     import keras_ae
     from keras_ae.data import load_arrays, semi_supervised_dataset, to_float_images
     from keras_ae.reporting import machine
+    from keras_ae.training import learning_rate
 
     start, where = time.time(), machine()
     train_x, train_y = load_arrays("mnist", "train", data_dir=args.data_dir)
@@ -74,7 +77,8 @@ def main(argv=None):
                 args.model, input_shape=tuple(train_x.shape[1:]), filters=args.filters,
                 head_units=args.head_units, dropout=args.dropout, lambda_rec=args.lambda_rec,
                 lambda_m=args.lambda_m)
-            model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
+            model.compile(optimizer=keras.optimizers.Adam(learning_rate(
+                args.learning_rate, args.lr_schedule, args.epochs * args.steps_per_epoch)))
             history = model.fit(ds, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
                                 verbose=2, shuffle=False)  # the pipeline shuffles
             predicted = model.predict_classes(test_x)
@@ -150,10 +154,11 @@ def merge(args, argv):
         with open(path) as f:
             record = json.load(f)
         runs += record["runs"]
-        configs.append(record["config"])
+        configs.append({"lr_schedule": "constant", **record["config"]})  # older files: constant
         machines.append(record["machine"])
     keys = ("epochs", "steps_per_epoch", "batch_size", "labelled_fraction", "filters",
-            "head_units", "dropout", "lambda_rec", "lambda_m", "learning_rate", "model")
+            "head_units", "dropout", "lambda_rec", "lambda_m", "learning_rate", "lr_schedule",
+            "model")
     for c in configs[1:]:
         if any(c[k] != configs[0][k] for k in keys):
             raise ValueError("--merge needs result files trained with the same settings.")

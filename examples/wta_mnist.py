@@ -28,6 +28,7 @@ from keras_ae import evaluation, visualize
 from keras_ae.data import load_arrays, make_dataset, to_float_images
 from keras_ae.reporting import machine
 from keras_ae.models.wta import ConvWTA, FCWTA, StackedConvWTA, train_greedily
+from keras_ae.training import SCHEDULES, learning_rate
 
 PAPER = {"fc_wta": {"all": 1.20}, "conv_wta": {"all": 1.0}, "stacked_conv_wta": {"all": 0.64}}
 PAPER_NOTE = {"fc_wta": "Makhzani & Frey 2015: FC-WTA 2000 units, k=5 %, linear SVM: 1.20 %",
@@ -46,7 +47,7 @@ def parse_args(argv=None):
     p.add_argument("--fine-tune-epochs", type=int, default=0, help="stacked: end-to-end epochs")
     p.add_argument("--batch-size", type=int, default=100)
     p.add_argument("--learning-rate", type=float, default=1e-3)
-    p.add_argument("--lr-schedule", choices=["constant", "cosine"], default="constant",
+    p.add_argument("--lr-schedule", choices=SCHEDULES, default="constant",
                    help="autoencoder's Adam learning rate: constant, or annealed to zero over "
                         "the --epochs (fc_wta / conv_wta)")
     p.add_argument("--k", type=float, default=0.05, help="lifetime sparsity")
@@ -111,11 +112,9 @@ def train(model, args, x_train, seed, epochs=None, compile=True):
                                 learning_rate=args.learning_rate, verbose=2)
     else:
         if compile:
-            rate = args.learning_rate
-            if args.lr_schedule == "cosine":
-                steps = epochs * (len(x_train) // args.batch_size)  # partial batches dropped
-                rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=steps)
-            model.compile(optimizer=keras.optimizers.Adam(rate))
+            steps = epochs * (len(x_train) // args.batch_size)  # partial batches are dropped
+            model.compile(optimizer=keras.optimizers.Adam(
+                learning_rate(args.learning_rate, args.lr_schedule, steps)))
         data = make_dataset(x_train, np.zeros(len(x_train)), batch_size=args.batch_size,
                             seed=seed, target="image")
         history = model.fit(data, epochs=epochs, verbose=2, shuffle=False)  # data shuffles

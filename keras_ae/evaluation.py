@@ -14,9 +14,11 @@ import keras
 import numpy as np
 
 from keras_ae.data.semi import keep_labels, labelled_mask
+from keras_ae.training import schedules
+from keras_ae.training.schedules import SCHEDULES
 
 __all__ = ["encoder_of", "max_pool_features", "extract_features", "train_linear_probe",
-           "probe_features", "linear_probe", "validation_split", "L2_GRID"]
+           "probe_features", "linear_probe", "validation_split", "L2_GRID", "SCHEDULES"]
 
 
 def encoder_of(model):
@@ -98,10 +100,6 @@ def extract_features(model, images, pool_size="auto", output_key=None, batch_siz
     return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
 
 
-#: Learning-rate schedules of the probe's Adam: ``"cosine"`` anneals to zero over the run.
-SCHEDULES = ("cosine", "constant")
-
-
 def _check_schedule(schedule):
     if schedule not in SCHEDULES:
         raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}.")
@@ -149,9 +147,8 @@ def train_linear_probe(features, labels, num_classes=None, epochs=30, batch_size
     # Small labelled sets are tiled so that few epochs still give min_steps steps.
     repeats = max(1, -(-min_steps // (steps_per_epoch * epochs)))
     total_steps = epochs * -(-(len(features) * repeats) // batch_size)
-    rate = (keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=total_steps)
-            if schedule == "cosine" else learning_rate)
-    classifier.compile(optimizer=keras.optimizers.Adam(rate),
+    classifier.compile(optimizer=keras.optimizers.Adam(
+                           schedules.learning_rate(learning_rate, schedule, total_steps)),
                        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                        metrics=["accuracy"])
     x = np.tile((features - mean) / std, (repeats, 1))

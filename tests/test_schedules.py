@@ -1,0 +1,26 @@
+import math
+
+import keras
+import pytest
+
+from keras_ae.training import SCHEDULES, learning_rate
+
+
+def test_cosine_follows_the_closed_form_and_ends_at_zero():
+    schedule = learning_rate(0.2, "cosine", 40)
+    for step in (0, 10, 20, 33, 40, 55):
+        expected = 0.2 * 0.5 * (1 + math.cos(math.pi * min(step, 40) / 40))
+        got = float(keras.ops.convert_to_numpy(schedule(step)))
+        assert got == pytest.approx(expected, abs=1e-7)
+
+
+def test_constant_is_the_rate_itself():
+    assert learning_rate(3e-4, "constant", 0) == 3e-4
+    assert set(SCHEDULES) == {"cosine", "constant"}
+
+
+def test_bad_schedule_arguments():
+    with pytest.raises(ValueError, match="schedule must be one of"):
+        learning_rate(0.1, "step", 10)
+    with pytest.raises(ValueError, match="total_steps"):
+        learning_rate(0.1, "cosine", 0)
