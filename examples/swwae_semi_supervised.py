@@ -41,6 +41,7 @@ def main(argv=None):
     parser.add_argument("--lambda-rec", type=float, default=1.0)
     parser.add_argument("--lambda-m", type=float, default=0.2)
     parser.add_argument("--learning-rate", type=float, default=1e-3)
+    # keras_ae.training.SCHEDULES; not imported here, so that --merge starts without Keras
     parser.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant",
                         help="Adam's learning rate: constant, or annealed to zero over the run")
     parser.add_argument("--model", default="swwae")

@@ -62,7 +62,7 @@ def parse_args(argv=None):
     p.add_argument("--probe-l2", default="0",
                    help="probe weight decay: a number, or 'auto' to choose it on a held-out "
                         "sixth of the labelled examples (as an SVM's C would be)")
-    p.add_argument("--probe-schedule", choices=evaluation.SCHEDULES, default="cosine",
+    p.add_argument("--probe-schedule", choices=SCHEDULES, default="cosine",
                    help="probe learning rate: annealed to zero ('cosine') or constant")
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
     p.add_argument("--compare-plain", action="store_true",

@@ -100,11 +100,6 @@ def extract_features(model, images, pool_size="auto", output_key=None, batch_siz
     return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
 
 
-def _check_schedule(schedule):
-    if schedule not in SCHEDULES:
-        raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}.")
-
-
 def train_linear_probe(features, labels, num_classes=None, epochs=30, batch_size=128,
                        learning_rate=1e-3, l2=0.0, seed=0, mean=None, std=None, min_steps=1000,
                        schedule="cosine", verbose=0):
@@ -130,7 +125,6 @@ def train_linear_probe(features, labels, num_classes=None, epochs=30, batch_size
                          f"and {labels.shape}.")
     if len(features) == 0:
         raise ValueError("train_linear_probe needs at least one labelled example.")
-    _check_schedule(schedule)
     num_classes = int(num_classes or labels.max() + 1)
     mean = features.mean(axis=0) if mean is None else np.asarray(mean, np.float32)
     std = (features.std(axis=0) + 1e-6) if std is None else np.asarray(std, np.float32)
@@ -219,7 +213,7 @@ def probe_features(train_features, train_labels, test_features, test_labels, num
     train_labels = np.asarray(train_labels)
     test_labels = np.asarray(test_labels)
     candidates = _l2_candidates(l2)
-    _check_schedule(schedule)
+    schedules.check_schedule(schedule)  # before the l2 candidates are fitted
     if num_labels is None:
         mask = np.ones(len(train_labels), bool)
     else:

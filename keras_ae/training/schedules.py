@@ -6,6 +6,12 @@ import keras
 SCHEDULES = ("cosine", "constant")
 
 
+def check_schedule(schedule):
+    """Raises ``ValueError`` unless ``schedule`` is one of :data:`SCHEDULES`."""
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}.")
+
+
 def learning_rate(rate, schedule, total_steps):
     """``rate`` as ``schedule`` over ``total_steps`` optimizer steps: a float or a Keras schedule.
 
@@ -13,8 +19,7 @@ def learning_rate(rate, schedule, total_steps):
         ValueError: ``schedule`` is not one of :data:`SCHEDULES`, or ``total_steps`` < 1 for
             ``"cosine"``.
     """
-    if schedule not in SCHEDULES:
-        raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}.")
+    check_schedule(schedule)
     if schedule == "constant":
         return rate
     if int(total_steps) < 1:
