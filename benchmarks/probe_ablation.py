@@ -32,18 +32,14 @@ def parse_args(argv=None):
     p.add_argument("--schedules", nargs="+", choices=evaluation.SCHEDULES,
                    default=list(evaluation.SCHEDULES))
     p.add_argument("--learning-rates", type=float, nargs="+", default=[1e-3])
-    p.add_argument("--l2", default="auto", help="a number or 'auto'")
+    p.add_argument("--l2", type=evaluation.l2_argument, default="auto",
+                   help="probe weight decay: a number, or 'auto' to choose it on held-out labels")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--tag", required=True, help="output name: probe_ablation_<tag>.*")
     args = p.parse_args(argv)
     if not os.path.isfile(args.model_file):
         p.error(f"--model-file: no such file {args.model_file!r}")
-    if args.l2 != "auto":
-        try:
-            args.l2 = float(args.l2)
-        except ValueError:
-            p.error(f"--l2 must be a number or 'auto', got {args.l2!r}")
     return args
 
 

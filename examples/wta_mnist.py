@@ -59,7 +59,7 @@ def parse_args(argv=None):
     p.add_argument("--labels", nargs="+", default=["all", "1000", "100"],
                    help="labelled-set sizes for the probe ('all' = every training label)")
     p.add_argument("--probe-epochs", type=int, default=30)
-    p.add_argument("--probe-l2", default="0",
+    p.add_argument("--probe-l2", type=evaluation.l2_argument, default="0",
                    help="probe weight decay: a number, or 'auto' to choose it on a held-out "
                         "sixth of the labelled examples (as an SVM's C would be)")
     p.add_argument("--probe-schedule", choices=SCHEDULES, default="cosine",
@@ -79,11 +79,6 @@ def parse_args(argv=None):
     p.add_argument("--out-dir", default=os.path.join(os.path.dirname(__file__), "..",
                                                      "benchmarks", "results"))
     args = p.parse_args(argv)
-    if args.probe_l2 != "auto":
-        try:
-            args.probe_l2 = float(args.probe_l2)
-        except ValueError:
-            p.error(f"--probe-l2 must be a number or 'auto', got {args.probe_l2!r}")
     if args.load_model and len(args.seeds) != 1:
         p.error("--load-model probes one saved model: give a single --seeds value")
     if args.lr_schedule != "constant" and (args.model == "stacked_conv_wta"

@@ -8,6 +8,8 @@ Keras. ``num_labels`` trains the probe on only that many labelled examples (bala
 via :func:`keras_ae.data.keep_labels`), the semi-supervised setting of 100 / 1000 labels.
 """
 
+import argparse
+import math
 import time
 
 import keras
@@ -18,7 +20,7 @@ from keras_ae.training import schedules
 from keras_ae.training.schedules import SCHEDULES
 
 __all__ = ["encoder_of", "max_pool_features", "extract_features", "train_linear_probe",
-           "probe_features", "linear_probe", "validation_split", "L2_GRID", "SCHEDULES"]
+           "probe_features", "linear_probe", "validation_split", "L2_GRID", "SCHEDULES", "l2_argument"]
 
 
 def encoder_of(model):
@@ -167,6 +169,23 @@ def _l2_candidates(l2):
     if not values:
         raise ValueError("l2 must not be an empty sequence.")
     return [float(v) for v in values]
+
+
+def l2_argument(text):
+    """An ``argparse`` type for a probe's weight decay: ``"auto"`` or a finite number >= 0.
+
+    Raises:
+        argparse.ArgumentTypeError: anything else (argparse reports it as a usage error).
+    """
+    if text == "auto":
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a number >= 0, got {text!r}")
+    return value
 
 
 def validation_split(labels, fraction=1 / 6, seed=0):

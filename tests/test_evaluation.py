@@ -182,3 +182,17 @@ def test_bad_schedule():
         evaluation.train_linear_probe(x, y, schedule="linear")
     with pytest.raises(ValueError, match="schedule"):
         evaluation.probe_features(x, y, x, y, schedule=None)
+
+
+@pytest.mark.parametrize("text, expected", [("auto", "auto"), ("0", 0.0), ("1e-4", 1e-4),
+                                            ("0.01", 0.01)])
+def test_l2_argument_reads_auto_or_a_weight_decay(text, expected):
+    assert evaluation.l2_argument(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "automatic", "-1e-3", "nan", "inf", "1e-3,1e-2"])
+def test_l2_argument_rejects_anything_else(text):
+    import argparse
+
+    with pytest.raises(argparse.ArgumentTypeError, match="'auto' or a number >= 0"):
+        evaluation.l2_argument(text)
