@@ -79,7 +79,7 @@ def train_one(units, steps, seed, args, train, val, test):
     history = model.fit(
         train[0], train[1], validation_data=val, epochs=total_epochs,
         batch_size=args.batch_size, verbose=2 if args.verbose else 0, shuffle=True,
-        callbacks=[DrSAEPhaseSwitch(args.unsupervised_epochs),
+        callbacks=[DrSAEPhaseSwitch(args.unsupervised_epochs, args.classification_weight),
                    keras.callbacks.LearningRateScheduler(schedule)])
     wall = time.time() - start
     result = {
@@ -125,7 +125,8 @@ def markdown(report):
              f"Data: {report['train_size']} training images, validation {report['val_size']}, "
              f"test 10000; epochs: {report['unsupervised_epochs']} unsupervised + "
              f"{report['discriminative_epochs']} discriminative; batch {report['batch_size']}, "
-             f"{report['optimizer']} lr {report['lr']}, λ = {report['sparsity']}  ",
+             f"{report['optimizer']} lr {report['lr']}, λ = {report['sparsity']}, "
+             f"cross-entropy weight {report.get('classification_weight', 1.0):g}  ",
              f"Protocol gap: {report['protocol_note']}", "",
              "| Model | Dataset | Metric | Obtained | Reference | Seeds | Train wall (s) |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
@@ -161,6 +162,9 @@ def main(argv=None):
                              "divides the shared weights' learning rates")
     parser.add_argument("--momentum", type=float, default=0.0, help="SGD momentum")
     parser.add_argument("--sparsity", type=float, default=0.05)
+    parser.add_argument("--classification-weight", type=float, default=1.0,
+                        help="weight of the cross-entropy term in phase 2 (the reconstruction "
+                             "and sparsity terms keep weight 1)")
     parser.add_argument("--train-size", type=int, default=50000)
     parser.add_argument("--analysis", action="store_true")
     parser.add_argument("--save-model", action="store_true",
@@ -208,6 +212,7 @@ def main(argv=None):
             "unsupervised_epochs": args.unsupervised_epochs,
             "discriminative_epochs": args.discriminative_epochs, "batch_size": args.batch_size,
             "lr": args.lr, "sparsity": args.sparsity,
+            "classification_weight": args.classification_weight,
             "optimizer": (f"SGD, momentum {args.momentum:g}" if args.optimizer == "sgd"
                           else "Adam"),
             "protocol_note": (
