@@ -128,16 +128,22 @@ def markdown(report):
              f"{report['optimizer']} lr {report['lr']}, λ = {report['sparsity']}, "
              f"cross-entropy weight {report.get('classification_weight', 1.0):g}  ",
              f"Protocol gap: {report['protocol_note']}", "",
-             "| Model | Dataset | Metric | Obtained | Reference | Seeds | Train wall (s) |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+             "| Model | Dataset | Metric | Obtained | Reference | Seeds | Validation error % | "
+             "Train wall (s) |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for row in report["summary"]:
         ref = row["paper_error_percent"]
+        vals = [r["val_error_percent"] for r in report["runs"]
+                if (r["units"], r["steps"]) == (row["units"], row["steps"])
+                and r.get("val_error_percent") is not None]
+        val = "—" if not vals else f"{np.mean(vals):.2f}" + (
+            f" ± {np.std(vals):.2f}" if len(vals) > 1 else "")
         lines.append(
             f"| DrSAE 784-{row['units']}^{row['steps']}-10 | MNIST | test error % | "
             f"{row['test_error_mean']:.2f}"
             + (f" ± {row['test_error_std']:.2f}" if row["seeds"] > 1 else "")
             + f" | {ref if ref is not None else '—'} (Rolfe & LeCun 2013) | {row['seeds']} | "
-            f"{row['train_wall_s_mean']:.0f} |")
+            f"{val} | {row['train_wall_s_mean']:.0f} |")
     if report.get("analysis"):
         a = report["analysis"]
         lines += ["", f"Unit analysis ({a['config']}): {a['unit_counts']}; categorical units per "
@@ -175,7 +181,17 @@ def main(argv=None):
                                                           "results"))
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument("--note", default="", help="added to the report's protocol note")
+    parser.add_argument("--render", nargs="+", metavar="JSON",
+                        help="only rewrite each results JSON's .md beside it (no training)")
     args = parser.parse_args(argv)
+    if args.render:
+        for path in args.render:
+            with open(path) as f:
+                report = json.load(f)
+            report.setdefault("optimizer", "Adam")  # files older than --optimizer
+            with open(os.path.splitext(path)[0] + ".md", "w") as f:
+                f.write(markdown(report))
+        return
     if args.epochs is not None:
         args.unsupervised_epochs = max(args.epochs // 5, 1)
         args.discriminative_epochs = args.epochs - args.unsupervised_epochs
