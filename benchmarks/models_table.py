@@ -88,36 +88,72 @@ def swwae_rows():
     return rows
 
 
+#: Arguments that may differ between the runs of one seed group (everything else must match).
+_PER_RUN_ARGS = {"seeds", "tag", "save_model", "out_dir"}
+
+
+def _seed_group(files):
+    """The WTA results of ``files`` (one protocol, different seeds) as one: their per-seed errors
+    pooled, mean and std recomputed. ``None`` unless every file exists."""
+    import numpy as np
+
+    runs = [_load(f) for f in files]
+    if not all(runs):
+        return None
+    first = runs[0]
+    for f, d in zip(files[1:], runs[1:]):
+        # an option only one file records was added later, its default being the older behaviour
+        shared = (first["args"].keys() & d["args"].keys()) - _PER_RUN_ARGS
+        differ = sorted(k for k in shared if first["args"][k] != d["args"][k])
+        if differ:
+            raise ValueError(f"{f} was not run with the same arguments as {files[0]}: {differ}")
+    merged = dict(first, args=dict(first["args"], seeds=[s for d in runs for s in d["args"]["seeds"]]))
+    merged["test_error_percent"] = {}
+    for labels in first["test_error_percent"]:
+        errs = [e for d in runs for e in d["test_error_percent"][labels]["runs"]]
+        merged["test_error_percent"][labels] = {"mean": float(np.mean(errs)),
+                                                "std": float(np.std(errs)), "runs": errs}
+    return merged
+
+
+def _pm(entry):
+    return f"{entry['mean']:.2f}" + (f" ± {entry['std']:.2f}" if len(entry["runs"]) > 1 else "")
+
+
 def wta_rows():
     rows = []
-    # For each model: runs probed with the current probe (cosine learning rate) first, then the
-    # longest run, the one closest to the paper's protocol, when present.
+    # For each model: several seeds of one protocol first (a tuple of files), then runs probed
+    # with the current probe (cosine learning rate), then the longest run, the one closest to the
+    # paper's protocol, when present.
     candidates = (("fc_wta", ("wta_fc_40ep_cos.json", "wta_fc_120ep_autol2.json",
                               "wta_fc_40ep.json")),
-                  ("conv_wta", ("wta_conv_30ep_cos.json", "wta_conv_15ep_cos.json",
+                  ("conv_wta", (("wta_conv_15ep_cos.json", "wta_conv_15ep_cos_s1.json"),
+                                "wta_conv_30ep_cos.json", "wta_conv_15ep_cos.json",
                                 "wta_conv_30ep.json", "wta_conv_15ep.json", "wta_conv_6ep.json",
                                 "wta_conv.json")),
                   ("stacked_conv_wta", ("wta_stacked.json",)))
     for name, files in candidates:
-        file = next((f for f in files if _load(f)), None)
+        loaded = ((f, _seed_group(f) if isinstance(f, tuple) else _load(f)) for f in files)
+        file, d = next(((f, d) for f, d in loaded if d), (None, None))
         if file is None:
             continue
-        d = _load(file)
         probe_l2 = d["args"].get("probe_l2", 0.0)
         err = d["test_error_percent"]
-        labelled = " · ".join(f"{k} labels {err[k]['mean']:.2f}" for k in ("1000", "100") if k in err)
+        labelled = " · ".join(f"{k} labels {_pm(err[k])}" for k in ("1000", "100") if k in err)
         ref = d["paper_test_error_percent"]["all"]
         rows.append(_row(
             f"`{name}`", "Makhzani & Frey 2015", "MNIST linear-probe test error %",
-            f"{err['all']['mean']:.2f}" + (f" ({labelled})" if labelled else ""),
+            _pm(err["all"]) + (f" ({labelled})" if labelled else ""),
             f"{ref}" + ("" if name == "fc_wta" else " (unconfirmed)"),
             ("target met" if err["all"]["mean"] <= ref else "target not met")
+            + (f" by the mean (seeds {min(err['all']['runs']):.2f}-{max(err['all']['runs']):.2f})"
+               if len(err["all"]["runs"]) > 1 else "")
             + f": {d['data']['autoencoder_train_images']} images, {d['args']['epochs']} epoch(s), "
               f"{len(d['args']['seeds'])} seed(s), "
               f"softmax probe ({d['args'].get('probe_schedule', 'constant')} lr; paper: SVM)"
             + (", its weight decay chosen on held-out labels" if probe_l2 == "auto" else "")
             + ", CPU",
-            f"`{file}`"))
+            " + ".join(f"`{f}`" for f in (file if isinstance(file, tuple) else (file,)))))
     return rows
 
 
