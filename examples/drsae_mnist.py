@@ -118,14 +118,20 @@ def analyse(model, images, labels, prefix):
     }
 
 
+def runs_of(runs, units, steps):
+    """The runs of one ``UNITSxSTEPS`` configuration."""
+    return [r for r in runs if (r["units"], r["steps"]) == (units, steps)]
+
+
 def markdown(report):
+    """The report as Markdown; fields that older results files lack read as their defaults."""
     lines = [f"# DrSAE on MNIST ({report['tag']})", "",
              f"Command: `{report['command']}`  ",
              f"Backend: {report['backend']}, machine: {report['machine']}  ",
              f"Data: {report['train_size']} training images, validation {report['val_size']}, "
              f"test 10000; epochs: {report['unsupervised_epochs']} unsupervised + "
              f"{report['discriminative_epochs']} discriminative; batch {report['batch_size']}, "
-             f"{report['optimizer']} lr {report['lr']}, λ = {report['sparsity']}, "
+             f"{report.get('optimizer', 'Adam')} lr {report['lr']}, λ = {report['sparsity']}, "
              f"cross-entropy weight {report.get('classification_weight', 1.0):g}  ",
              f"Protocol gap: {report['protocol_note']}", "",
              "| Model | Dataset | Metric | Obtained | Reference | Seeds | Validation error % | "
@@ -133,9 +139,8 @@ def markdown(report):
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for row in report["summary"]:
         ref = row["paper_error_percent"]
-        vals = [r["val_error_percent"] for r in report["runs"]
-                if (r["units"], r["steps"]) == (row["units"], row["steps"])
-                and r.get("val_error_percent") is not None]
+        vals = [r["val_error_percent"] for r in runs_of(report["runs"], row["units"], row["steps"])
+                if r.get("val_error_percent") is not None]
         val = "—" if not vals else f"{np.mean(vals):.2f}" + (
             f" ± {np.std(vals):.2f}" if len(vals) > 1 else "")
         lines.append(
@@ -188,7 +193,6 @@ def main(argv=None):
         for path in args.render:
             with open(path) as f:
                 report = json.load(f)
-            report.setdefault("optimizer", "Adam")  # files older than --optimizer
             with open(os.path.splitext(path)[0] + ".md", "w") as f:
                 f.write(markdown(report))
         return
@@ -210,8 +214,8 @@ def main(argv=None):
     def write_report(runs, analysis):
         summary = []
         for units, steps in parse_configs(args.configs):
-            errs = [r["test_error_percent"] for r in runs if (r["units"], r["steps"]) == (units, steps)]
-            walls = [r["train_wall_s"] for r in runs if (r["units"], r["steps"]) == (units, steps)]
+            errs = [r["test_error_percent"] for r in runs_of(runs, units, steps)]
+            walls = [r["train_wall_s"] for r in runs_of(runs, units, steps)]
             if not errs:
                 continue
             summary.append({"units": units, "steps": steps, "seeds": len(errs),
