@@ -157,17 +157,21 @@ def train_linear_probe(features, labels, num_classes=None, epochs=30, batch_size
 L2_GRID = (0.0, 1e-5, 1e-4, 1e-3, 1e-2)
 
 
+def _is_weight_decay(value):
+    """Whether ``value`` is a usable weight decay: a real number (not a bool), finite, >= 0."""
+    return (isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool)
+            and math.isfinite(value) and value >= 0)
+
+
 def _l2_candidates(l2):
-    if isinstance(l2, str):
-        if l2 != "auto":
-            raise ValueError(f"l2 must be a number >= 0, a sequence of them or 'auto', got {l2!r}.")
+    if isinstance(l2, str) and l2 == "auto":
         return list(L2_GRID)
     values = list(l2) if isinstance(l2, (list, tuple, np.ndarray)) else [l2]
-    for v in values:
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)) or v < 0:
-            raise ValueError(f"l2 must be a number >= 0, a sequence of them or 'auto', got {l2!r}.")
     if not values:
         raise ValueError("l2 must not be an empty sequence.")
+    if not all(map(_is_weight_decay, values)):
+        raise ValueError(f"l2 must be a finite number >= 0, a sequence of them or 'auto', "
+                         f"got {l2!r}.")
     return [float(v) for v in values]
 
 
@@ -182,8 +186,8 @@ def l2_argument(text):
     try:
         value = float(text)
     except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value >= 0):
+        value = None
+    if not _is_weight_decay(value):
         raise argparse.ArgumentTypeError(f"expected 'auto' or a number >= 0, got {text!r}")
     return value
 

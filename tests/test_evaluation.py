@@ -119,10 +119,11 @@ def test_auto_l2_picks_the_candidate_with_lowest_validation_error():
     assert evaluation.L2_GRID[0] == 0.0 and len(evaluation.L2_GRID) > 1
 
 
-@pytest.mark.parametrize("l2", ["big", -1.0, [], [0.0, -2.0], True])
+@pytest.mark.parametrize("l2", ["big", -1.0, [], [0.0, -2.0], True, float("nan"), float("inf"),
+                                [1e-3, float("nan")]])
 def test_bad_l2(l2):
     x, y = _blobs(30, 2)
-    with pytest.raises(ValueError, match="l2"):
+    with pytest.raises(ValueError, match="l2 must"):
         evaluation.probe_features(x, y, x, y, epochs=1, min_steps=5, l2=l2)
 
 
