@@ -5,6 +5,11 @@ Encodes MNIST once with a saved ``.keras`` zoo model (sparsity off, conv maps ma
 schedule and rate, for each labelled-set size, and reports the test errors side by side. The
 autoencoder is the same in every row, so the differences are the probe's alone.
 
+``--svm-c`` adds the paper's probe, a linear SVM (scikit-learn's ``LinearSVC``, one-vs-rest squared
+hinge; scikit-learn is needed for these rows only), on the features divided by one number (their
+standard deviation over all training features), its C chosen from the given values on the same
+held-out sixth of the labels as the softmax probe's weight decay.
+
     KERAS_BACKEND=tensorflow python benchmarks/probe_ablation.py \\
         --model-file benchmarks/results/wta_fc_40ep.keras --data-dir ../shared/datasets --tag fc_40ep
 
@@ -13,6 +18,7 @@ Writes ``results/probe_ablation_<tag>.json`` and ``.md``.
 
 import argparse
 import itertools
+import math
 import os
 import time
 
@@ -22,6 +28,7 @@ import numpy as np
 from _common import command_line, machine, timestamp, write_results
 from keras_ae import evaluation
 from keras_ae.data import load_arrays, to_float_images
+from keras_ae.data.semi import keep_labels, labelled_mask
 
 
 def parse_args(argv=None):
@@ -36,11 +43,55 @@ def parse_args(argv=None):
                    help="probe weight decay: a number, or 'auto' to choose it on held-out labels")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--svm-c", type=float, nargs="+", default=None, metavar="C",
+                   help="also probe with a linear SVM, its C chosen from these on held-out labels "
+                        "(needs scikit-learn)")
     p.add_argument("--tag", required=True, help="output name: probe_ablation_<tag>.*")
     args = p.parse_args(argv)
     if not os.path.isfile(args.model_file):
         p.error(f"--model-file: no such file {args.model_file!r}")
+    if args.svm_c is not None:
+        if not all(math.isfinite(c) and c > 0 for c in args.svm_c):
+            p.error(f"--svm-c: every C must be a finite number > 0, got {args.svm_c}")
+        try:
+            import sklearn.svm  # noqa: F401
+        except ImportError:
+            p.error("--svm-c needs scikit-learn: pip install scikit-learn")
     return args
+
+
+def svm_probe(train_features, train_labels, test_features, test_labels, num_labels, c_grid,
+              seed):
+    """Linear-SVM probe: C chosen on a stratified held-out sixth of the labelled examples (ties
+    go to the smaller C, the stronger regularisation), then refitted on all of them."""
+    from sklearn.svm import LinearSVC
+
+    if num_labels is None:
+        mask = np.ones(len(train_labels), bool)
+    else:
+        mask = labelled_mask(keep_labels(train_labels, num_labels, seed=seed))
+    scale = float(train_features.std()) or 1.0  # all training features, labelled or not
+    x, y = train_features[mask] / scale, train_labels[mask]
+    x_test = test_features / scale
+
+    def fit(index, c):
+        return LinearSVC(C=c, dual="auto", max_iter=5000).fit(x[index], y[index])
+
+    def error(clf, features, labels):
+        return float(np.mean(clf.predict(features) != labels))
+
+    fit_index, val_index = evaluation.validation_split(y, seed=seed)
+    val_errors = [error(fit(fit_index, c), x[val_index], y[val_index]) for c in c_grid]
+    chosen = min(c for c, e in zip(c_grid, val_errors) if e == min(val_errors))
+    clf = fit(np.arange(len(y)), chosen)
+    return {"test_error": error(clf, x_test, test_labels), "train_error": error(clf, x, y),
+            "num_labels": int(mask.sum()),
+            "svm_selection": {"candidates": list(c_grid), "validation_error": val_errors,
+                              "validation_examples": int(len(val_index)), "chosen": chosen}}
+
+
+def _probe_name(row):
+    return row["schedule"] if row["schedule"] == "linear SVM" else f"softmax, {row['schedule']} lr"
 
 
 def main(argv=None):
@@ -63,21 +114,34 @@ def main(argv=None):
         print(f"{schedule} lr {rate:g} labels {spec}: test {100 * result['test_error']:.2f} % "
               f"train {100 * result['train_error']:.2f} % l2 {result['probe']['l2']:g}",
               flush=True)
+    for spec in args.labels if args.svm_c else ():
+        result = svm_probe(train_features, y_train, test_features, y_test,
+                           None if spec == "all" else int(spec), args.svm_c, args.seed)
+        rows.append({"schedule": "linear SVM", "learning_rate": None, "labels": spec, **result})
+        print(f"linear SVM labels {spec}: test {100 * result['test_error']:.2f} % "
+              f"train {100 * result['train_error']:.2f} % C {result['svm_selection']['chosen']:g}",
+              flush=True)
     record = {"command": command_line(backend=keras.backend.backend()), "machine": where,
               "date": timestamp(), "model_file": os.path.basename(args.model_file),
               "feature_dim": int(train_features.shape[1]), "args": vars(args), "rows": rows,
               "wall_seconds": round(time.perf_counter() - start, 1)}
-    table = ["| schedule | learning rate | labels | test error % | train error % | chosen l2 |",
+    table = ["| probe | learning rate | labels | test error % | train error % | chosen l2 / C |",
              "| --- | --- | --- | --- | --- | --- |"]
-    table += [f"| {r['schedule']} | {r['learning_rate']:g} | {r['labels']} | "
-              f"{100 * r['test_error']:.2f} | {100 * r['train_error']:.2f} | "
-              f"{r['probe']['l2']:g} |" for r in rows]
+    table += [f"| {_probe_name(r)} | "
+              + ("—" if r["learning_rate"] is None else f"{r['learning_rate']:g}")
+              + f" | {r['labels']} | {100 * r['test_error']:.2f} | {100 * r['train_error']:.2f} | "
+              + (f"C = {r['svm_selection']['chosen']:g}" if "svm_selection" in r
+                 else f"{r['probe']['l2']:g}") + " |" for r in rows]
     markdown = (f"# Probe settings on the features of `{record['model_file']}`\n\n"
                 f"`{record['command']}`\n\n" + "\n".join(table) + "\n\n"
-                f"Same {record['feature_dim']}-dimensional features in every row; Adam, "
+                f"Same {record['feature_dim']}-dimensional features in every row. Softmax probe: Adam, "
                 f"{args.epochs} epochs, weight decay "
                 + ("chosen on a held-out sixth of the labels" if args.l2 == "auto"
                    else f"{args.l2:g}")
+                + (". Linear SVM: scikit-learn LinearSVC on the features over their overall "
+                   "standard deviation, C chosen from "
+                   + ", ".join(f"{c:g}" for c in args.svm_c) + " on the same held-out sixth"
+                   if args.svm_c else "")
                 + f". {where}; {record['wall_seconds']:.0f} s, {record['date']}.\n")
     write_results(f"probe_ablation_{args.tag}", record, markdown)
 
