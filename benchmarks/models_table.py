@@ -88,8 +88,10 @@ def swwae_rows():
     return rows
 
 
-#: Arguments that may differ between the runs of one seed group (everything else must match).
-_PER_RUN_ARGS = {"seeds", "tag", "save_model", "out_dir"}
+#: Arguments that may differ between the runs of one seed group (everything else must match);
+#: ``load_model`` names each seed's own checkpoint when a group resumes training
+#: (``resume_epochs``, which must match, says from which epoch).
+_PER_RUN_ARGS = {"seeds", "tag", "save_model", "out_dir", "load_model"}
 
 
 def _seed_group(files):
@@ -127,7 +129,8 @@ def wta_rows():
     # paper's protocol, when present.
     candidates = (("fc_wta", ("wta_fc_40ep_cos.json", "wta_fc_120ep_autol2.json",
                               "wta_fc_40ep.json")),
-                  ("conv_wta", (("wta_conv_15ep_cos.json", "wta_conv_15ep_cos_s1.json"),
+                  ("conv_wta", (("wta_conv_30ep_cos.json", "wta_conv_30ep_cos_s1.json"),
+                                ("wta_conv_15ep_cos.json", "wta_conv_15ep_cos_s1.json"),
                                 "wta_conv_30ep_cos.json", "wta_conv_15ep_cos.json",
                                 "wta_conv_30ep.json", "wta_conv_15ep.json", "wta_conv_6ep.json",
                                 "wta_conv.json")),
