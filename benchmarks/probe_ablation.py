@@ -28,7 +28,6 @@ import numpy as np
 from _common import command_line, machine, timestamp, write_results
 from keras_ae import evaluation
 from keras_ae.data import load_arrays, to_float_images
-from keras_ae.data.semi import keep_labels, labelled_mask
 
 
 def parse_args(argv=None):
@@ -66,10 +65,7 @@ def svm_probe(train_features, train_labels, test_features, test_labels, num_labe
     go to the smaller C, the stronger regularisation), then refitted on all of them."""
     from sklearn.svm import LinearSVC
 
-    if num_labels is None:
-        mask = np.ones(len(train_labels), bool)
-    else:
-        mask = labelled_mask(keep_labels(train_labels, num_labels, seed=seed))
+    mask = evaluation.label_budget_mask(train_labels, num_labels, seed=seed)
     scale = float(train_features.std()) or 1.0  # all training features, labelled or not
     x, y = train_features[mask] / scale, train_labels[mask]
     x_test = test_features / scale

@@ -20,7 +20,7 @@ from keras_ae.training import schedules
 from keras_ae.training.schedules import SCHEDULES
 
 __all__ = ["encoder_of", "max_pool_features", "extract_features", "train_linear_probe",
-           "probe_features", "linear_probe", "validation_split", "L2_GRID", "SCHEDULES", "l2_argument"]
+           "probe_features", "linear_probe", "validation_split", "L2_GRID", "SCHEDULES", "l2_argument", "label_budget_mask"]
 
 
 def encoder_of(model):
@@ -192,6 +192,14 @@ def l2_argument(text):
     return value
 
 
+def label_budget_mask(labels, num_labels=None, seed=0):
+    """Which training examples keep their label when only ``num_labels`` of them may be used:
+    all for ``None``, else a class-balanced draw with ``seed`` (:func:`keras_ae.data.keep_labels`)."""
+    if num_labels is None:
+        return np.ones(len(labels), bool)
+    return labelled_mask(keep_labels(labels, num_labels, seed=seed))
+
+
 def validation_split(labels, fraction=1 / 6, seed=0):
     """Stratified hold-out: ``(fit_index, validation_index)`` into ``labels``.
 
@@ -237,10 +245,7 @@ def probe_features(train_features, train_labels, test_features, test_labels, num
     test_labels = np.asarray(test_labels)
     candidates = _l2_candidates(l2)
     schedules.check_schedule(schedule)  # before the l2 candidates are fitted
-    if num_labels is None:
-        mask = np.ones(len(train_labels), bool)
-    else:
-        mask = labelled_mask(keep_labels(train_labels, num_labels, seed=label_seed))
+    mask = label_budget_mask(train_labels, num_labels, seed=label_seed)
     num_classes = int(max(train_labels.max(), test_labels.max()) + 1)
     # standardised with statistics of all training features, labelled or not
     mean = train_features.mean(axis=0)

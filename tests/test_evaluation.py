@@ -197,3 +197,12 @@ def test_l2_argument_rejects_anything_else(text):
 
     with pytest.raises(argparse.ArgumentTypeError, match="'auto' or a number >= 0"):
         evaluation.l2_argument(text)
+
+
+def test_label_budget_mask_keeps_all_or_a_balanced_draw():
+    labels = np.repeat(np.arange(4), 25)
+    assert evaluation.label_budget_mask(labels).all()
+    mask = evaluation.label_budget_mask(labels, 20, seed=3)
+    assert mask.dtype == bool and mask.sum() == 20
+    np.testing.assert_array_equal(np.bincount(labels[mask], minlength=4), [5, 5, 5, 5])
+    np.testing.assert_array_equal(mask, evaluation.label_budget_mask(labels, 20, seed=3))
