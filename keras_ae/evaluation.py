@@ -20,7 +20,8 @@ from keras_ae.training import schedules
 from keras_ae.training.schedules import SCHEDULES
 
 __all__ = ["encoder_of", "max_pool_features", "extract_features", "train_linear_probe",
-           "probe_features", "linear_probe", "validation_split", "L2_GRID", "SCHEDULES", "l2_argument", "label_budget_mask"]
+           "probe_features", "linear_probe", "validation_split", "L2_GRID", "SCHEDULES", "l2_argument", "label_budget_mask",
+           "feature_activity"]
 
 
 def encoder_of(model):
@@ -198,6 +199,28 @@ def label_budget_mask(labels, num_labels=None, seed=0):
     if num_labels is None:
         return np.ones(len(labels), bool)
     return labelled_mask(keep_labels(labels, num_labels, seed=seed))
+
+
+def feature_activity(features):
+    """How much of its feature vector a model uses on some images: dead ReLU units show here.
+
+    Args:
+        features: (N, ...) features, e.g. from :func:`extract_features`; every trailing entry
+            is one feature (a hidden unit; a pooled map position for conv models).
+
+    Returns:
+        a dict: ``features`` (how many), ``never_active`` (how many are <= 0 on every image) and
+        ``median_active_fraction`` (the median over features of the fraction of images on which
+        the feature is positive).
+    """
+    features = np.asarray(features)
+    if features.ndim < 2 or len(features) == 0:
+        raise ValueError(f"features must be (N, ...) with N >= 1 images, got shape "
+                         f"{features.shape}.")
+    per_feature = (features.reshape(len(features), -1) > 0).mean(axis=0)
+    return {"features": int(per_feature.size),
+            "never_active": int(np.sum(per_feature == 0)),
+            "median_active_fraction": float(np.median(per_feature))}
 
 
 def validation_split(labels, fraction=1 / 6, seed=0):

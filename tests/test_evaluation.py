@@ -206,3 +206,18 @@ def test_label_budget_mask_keeps_all_or_a_balanced_draw():
     assert mask.dtype == bool and mask.sum() == 20
     np.testing.assert_array_equal(np.bincount(labels[mask], minlength=4), [5, 5, 5, 5])
     np.testing.assert_array_equal(mask, evaluation.label_budget_mask(labels, 20, seed=3))
+
+
+def test_feature_activity_counts_dead_features():
+    # 4 images x (2 x 3) features: feature 0 fires on 4/4, 1 on 2/4, 2 on 1/4, 3..5 never
+    # (negative or zero values count as silent, as behind a ReLU)
+    features = np.zeros((4, 2, 3), "float32")
+    features[:, 0, 0] = [1, 2, 3, 4]
+    features[:, 0, 1] = [0.5, 0, 0.5, 0]
+    features[:, 0, 2] = [0, 0, 0, 7]
+    features[:, 1, 0] = -1
+    result = evaluation.feature_activity(features)
+    assert result == {"features": 6, "never_active": 3,
+                      "median_active_fraction": pytest.approx((0 + 0.25) / 2)}
+    with pytest.raises(ValueError, match="features must be"):
+        evaluation.feature_activity(np.ones(5))

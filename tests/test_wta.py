@@ -103,6 +103,22 @@ def test_fc_wta_tied_decoder_uses_the_transposed_kernel(images):
 
 
 @pytest.mark.parametrize("tied", [False, True])
+def test_fc_wta_hidden_bias_starts_every_unit_active(images, tied):
+    model = FCWTA(hidden_units=2000, k=0.25, tied_weights=tied, hidden_bias=1.0)
+    layer = model.encoder.get_layer("tied_dense" if tied else "hidden")
+    np.testing.assert_array_equal(np_(layer.bias), np.ones(2000, "float32"))
+    x = images.reshape(len(images), -1)
+    np.testing.assert_allclose(np_(model.encoder(images)),
+                               np.maximum(x @ np_(layer.kernel) + 1.0, 0), atol=1e-5)
+    # 784x2000 glorot weights on [0, 1] pixels move a pre-activation by about +-0.3: nearly
+    # every unit fires on every image, against about half of them with Keras' zero bias
+    assert (np_(model.encoder(images)) > 0).mean() > 0.99
+    assert (np_(FCWTA(hidden_units=2000, tied_weights=tied).encoder(images)) > 0).mean() < 0.7
+    restored = FCWTA.from_config(model.get_config())
+    assert restored.get_config()["hidden_bias"] == 1.0
+
+
+@pytest.mark.parametrize("tied", [False, True])
 def test_fc_wta_decoder_filters_are_what_each_unit_draws(tied):
     model = FCWTA(input_shape=(6, 6, 1), hidden_units=5, k=0.5, tied_weights=tied)
     codes = np.vstack([np.zeros((1, 5)), np.eye(5)]).astype("float32")
@@ -187,6 +203,8 @@ def test_stage_model_reconstructs_pooled_features(small_images):
     (FCWTA, dict(k=0), "k must be"),
     (FCWTA, dict(k=1.5), "k must be"),
     (FCWTA, dict(hidden_units=0), "hidden_units"),
+    (FCWTA, dict(hidden_bias=float("nan")), "hidden_bias must be a finite number"),
+    (FCWTA, dict(hidden_bias="1"), "hidden_bias must be a finite number"),
     (ConvWTA, dict(filters=[]), "filters"),
     (ConvWTA, dict(kernel_size=0), "kernel_size"),
     (ConvWTA, dict(k="0.05"), "k must be"),

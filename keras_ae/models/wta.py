@@ -53,15 +53,18 @@ class TiedDense(keras.layers.Layer):
         units: size of the forward output.
         use_bias: add ``b`` (forward) and ``c`` (transposed).
         kernel_initializer: initializer of ``W`` (``input_dim × units``).
+        bias_initializer: initializer of the forward bias ``b`` (``c`` starts at zero).
     """
 
-    def __init__(self, units, use_bias=True, kernel_initializer="glorot_uniform", **kwargs):
+    def __init__(self, units, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
         if isinstance(units, bool) or not isinstance(units, int) or units < 1:
             raise ValueError(f"units must be a positive int, got {units!r}.")
         self.units = units
         self.use_bias = bool(use_bias)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
 
     def build(self, input_shape):
         if len(input_shape) < 2 or input_shape[-1] is None:
@@ -71,7 +74,8 @@ class TiedDense(keras.layers.Layer):
         self.kernel = self.add_weight(shape=(self.input_dim, self.units),
                                       initializer=self.kernel_initializer, name="kernel")
         if self.use_bias:
-            self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
+            self.bias = self.add_weight(shape=(self.units,), initializer=self.bias_initializer,
+                                        name="bias")
             self.decode_bias = self.add_weight(shape=(self.input_dim,), initializer="zeros",
                                                name="decode_bias")
 
@@ -100,7 +104,8 @@ class TiedDense(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "units": self.units, "use_bias": self.use_bias,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer)}
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+                "bias_initializer": keras.initializers.serialize(self.bias_initializer)}
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
@@ -115,23 +120,32 @@ class FCWTA(ZooModel):
             (0.05 in the paper); ``None`` trains a plain ReLU autoencoder.
         tied_weights: decode with the transpose of the encoder's kernel (:class:`TiedDense`).
         output_activation: ``"linear"`` (the paper, with MSE) or ``"sigmoid"``.
+        hidden_bias: initial value of every hidden unit's bias (0, Keras' default). A positive
+            value starts every unit active on most images, so each one receives gradients
+            from the first steps on: with lifetime sparsity after a ReLU, a unit whose
+            pre-activation is negative on a whole batch gets no gradient and may never recover.
     """
 
     def __init__(self, input_shape=(28, 28, 1), hidden_units=2000, k=0.05, tied_weights=False,
-                 output_activation="linear", **kwargs):
+                 output_activation="linear", hidden_bias=0.0, **kwargs):
         input_shape = _check_input_shape(input_shape)
         if isinstance(hidden_units, bool) or not isinstance(hidden_units, int) or hidden_units < 1:
             raise ValueError(f"hidden_units must be a positive int, got {hidden_units!r}.")
         k = _check_optional_k(k)
+        if (isinstance(hidden_bias, bool) or not isinstance(hidden_bias, (int, float))
+                or not math.isfinite(hidden_bias)):
+            raise ValueError(f"hidden_bias must be a finite number, got {hidden_bias!r}.")
+        hidden_bias = float(hidden_bias)
+        bias_init = keras.initializers.Constant(hidden_bias)
         dim = math.prod(input_shape)
 
         enc_in = keras.Input(input_shape, name="images")
         flat = keras.layers.Flatten(name="flatten")(enc_in)
         if tied_weights:
-            tied = TiedDense(hidden_units, name="tied_dense")
+            tied = TiedDense(hidden_units, bias_initializer=bias_init, name="tied_dense")
             pre = tied(flat)
         else:
-            pre = keras.layers.Dense(hidden_units, name="hidden")(flat)
+            pre = keras.layers.Dense(hidden_units, bias_initializer=bias_init, name="hidden")(flat)
         hidden = keras.layers.Activation("relu", name="relu")(pre)
         encoder = keras.Model(enc_in, hidden, name="encoder")
 
@@ -149,7 +163,8 @@ class FCWTA(ZooModel):
             code = LifetimeTopK(k, name="lifetime_sparsity")(code)
         super().__init__(inputs=inputs, outputs=decoder(code), **kwargs)
         self._store_config(input_shape=input_shape, hidden_units=hidden_units, k=k,
-                           tied_weights=bool(tied_weights), output_activation=output_activation)
+                           tied_weights=bool(tied_weights), output_activation=output_activation,
+                           hidden_bias=hidden_bias)
 
     def learned_filters(self, which="decoder"):
         """Weights as (input_dim, hidden_units), one picture per unit, for ``visualize.save_filters``.
