@@ -19,7 +19,6 @@ many more epochs; errors 1.08 % (400x11), 1.21 % (200x11), 1.49 % (200x2).
 import argparse
 import json
 import os
-import shlex
 import sys
 import time
 
@@ -31,7 +30,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 import keras  # noqa: E402
 
 from keras_ae.data import load_arrays, to_float_images  # noqa: E402
-from keras_ae.reporting import machine  # noqa: E402
+from keras_ae.reporting import command_line, machine  # noqa: E402
 from keras_ae.models.drsae import (  # noqa: E402
     DrSAE,
     DrSAEPhaseSwitch,
@@ -224,8 +223,7 @@ def main(argv=None):
                             "train_wall_s_mean": float(np.mean(walls)),
                             "paper_error_percent": PAPER.get((units, steps))})
         report = {
-            "tag": args.tag, "command": "python " + shlex.join(
-                [os.path.relpath(__file__, os.getcwd())] + (argv or sys.argv[1:])),
+            "tag": args.tag, "command": command_line(argv, backend=keras.backend.backend()),
             "backend": keras.backend.backend(), "keras": keras.__version__,
             "machine": where,
             "train_size": n, "val_size": 0 if val is None else len(val[0]),

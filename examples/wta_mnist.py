@@ -17,7 +17,6 @@ probes with a linear SVM; the JSON records how far this run is from that protoco
 import argparse
 import json
 import os
-import sys
 import time
 
 import keras
@@ -26,7 +25,7 @@ import numpy as np
 import keras_ae
 from keras_ae import evaluation, visualize
 from keras_ae.data import load_arrays, make_dataset, to_float_images
-from keras_ae.reporting import machine
+from keras_ae.reporting import command_line, machine
 from keras_ae.models.wta import ConvWTA, FCWTA, StackedConvWTA, train_greedily
 from keras_ae.training import SCHEDULES, learning_rate
 
@@ -53,6 +52,9 @@ def parse_args(argv=None):
     p.add_argument("--k", type=float, default=0.05, help="lifetime sparsity")
     p.add_argument("--hidden-units", type=int, default=2000, help="fc_wta hidden units")
     p.add_argument("--tied-weights", action="store_true")
+    p.add_argument("--hidden-bias", type=float, default=0.0,
+                   help="fc_wta: initial bias of the hidden units (a positive value starts "
+                        "every unit active, so none is silent from the first batch)")
     p.add_argument("--filters", type=int, nargs="+", default=[128, 128], help="conv maps")
     p.add_argument("--pool-size", default="auto",
                    help="probe max-pooling window for conv maps ('auto' = about 4x4 regions)")
@@ -92,7 +94,8 @@ def parse_args(argv=None):
 def build(args, sparse=True):
     k = args.k if sparse else None
     if args.model == "fc_wta":
-        return FCWTA(hidden_units=args.hidden_units, k=k, tied_weights=args.tied_weights)
+        return FCWTA(hidden_units=args.hidden_units, k=k, tied_weights=args.tied_weights,
+                     hidden_bias=args.hidden_bias)
     if args.model == "conv_wta":
         return ConvWTA(filters=args.filters, k=k, spatial_sparsity=sparse)
     return StackedConvWTA(filters=args.filters, k=args.k)
@@ -187,6 +190,8 @@ def main(argv=None):
         train_features = evaluation.extract_features(model, x_train, pool_size=pool)
         test_features = evaluation.extract_features(model, x_test, pool_size=pool)
         run["encode_seconds"] = round(time.perf_counter() - start, 1)
+        run["feature_activity"] = evaluation.feature_activity(train_features)
+        print(f"seed {seed}: {run['feature_activity']}", flush=True)
         for spec in args.labels:
             n = None if spec == "all" else int(spec)
             result = evaluation.probe_features(train_features, y_train, test_features, y_test,
@@ -222,7 +227,7 @@ def main(argv=None):
                for spec, v in errors.items()}
     record = {
         "model": args.model,
-        "command": "KERAS_BACKEND=" + keras.backend.backend() + " python " + " ".join(sys.argv),
+        "command": command_line(argv, backend=keras.backend.backend()),
         "backend": keras.backend.backend(),
         "keras": keras.__version__,
         "keras_ae": keras_ae.__version__,

@@ -189,7 +189,7 @@ def l2_argument(text):
     except ValueError:
         value = None
     if not _is_weight_decay(value):
-        raise argparse.ArgumentTypeError(f"expected 'auto' or a number >= 0, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a finite number >= 0, got {text!r}")
     return value
 
 

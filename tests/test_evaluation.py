@@ -195,7 +195,7 @@ def test_l2_argument_reads_auto_or_a_weight_decay(text, expected):
 def test_l2_argument_rejects_anything_else(text):
     import argparse
 
-    with pytest.raises(argparse.ArgumentTypeError, match="'auto' or a number >= 0"):
+    with pytest.raises(argparse.ArgumentTypeError, match="'auto' or a finite number >= 0"):
         evaluation.l2_argument(text)
 
 
