@@ -264,9 +264,14 @@ def main(argv=None):
             f"| {args.model} | MNIST | {spec} | {obtained} | {ref} | {args.epochs} ep. on "
             f"{len(ae_train)} images, {len(args.seeds)} seed(s), {keras.backend.backend()}, "
             f"2-core CPU, {record['wall_seconds']:.0f} s | `examples/wta_mnist.py` |")
+    activity = "Feature activity on the training images (sparsity off): " + "; ".join(
+        f"seed {r['seed']}: {r['feature_activity']['never_active']} of "
+        f"{r['feature_activity']['features']} features never active, median feature active on "
+        f"{100 * r['feature_activity']['median_active_fraction']:.1f} % of images"
+        for r in runs) + "."
     with open(os.path.join(args.out_dir, f"wta_{tag}.md"), "w") as f:
         f.write(f"# {args.model} on MNIST ({tag})\n\n`{record['command']}`\n\n"
-                + "\n".join(rows) + f"\n\n{record['protocol_gap']}\n\nPaper: "
+                + "\n".join(rows) + f"\n\n{record['protocol_gap']}\n\n{activity}\n\nPaper: "
                 f"{PAPER_NOTE[args.model]}.\n\nFilters: `{record['filters_png']}`.\n")
     print("\n".join(rows))
     return record
