@@ -1,9 +1,11 @@
 """Linear-probe settings compared on the features of one saved model.
 
 Encodes MNIST once with a saved ``.keras`` zoo model (sparsity off, conv maps max-pooled as in
-``examples/wta_mnist.py``), then trains the probe of ``keras_ae.evaluation`` with each learning-rate
-schedule and rate, for each labelled-set size, and reports the test errors side by side. The
-autoencoder is the same in every row, so the differences are the probe's alone.
+``examples/wta_mnist.py``; with ``--pool-sizes``, once per pooling window), then trains the probe
+of ``keras_ae.evaluation`` with each learning-rate schedule and rate, for each labelled-set size,
+and reports the test errors side by side, with the error on the held-out sixth of the labels
+that chose the weight decay (the number to choose settings by). The autoencoder is the same in
+every row, so the differences are the probe's alone.
 
 ``--svm-c`` adds the paper's probe, a linear SVM (scikit-learn's ``LinearSVC``, one-vs-rest squared
 hinge; scikit-learn is needed for these rows only), on the features divided by one number (their
@@ -45,6 +47,10 @@ def parse_args(argv=None):
     p.add_argument("--svm-c", type=float, nargs="+", default=None, metavar="C",
                    help="also probe with a linear SVM, its C chosen from these on held-out labels "
                         "(needs scikit-learn)")
+    p.add_argument("--pool-sizes", type=_pool_argument, nargs="+", default=["auto"],
+                   help="conv models: max-pooling windows of the feature maps to compare "
+                        "('auto' = about 4x4 regions, 'none' = full maps, or an int); compare "
+                        "them by the held-out labels' error, not the test error")
     p.add_argument("--tag", required=True, help="output name: probe_ablation_<tag>.*")
     args = p.parse_args(argv)
     if not os.path.isfile(args.model_file):
@@ -57,6 +63,24 @@ def parse_args(argv=None):
         except ImportError:
             p.error("--svm-c needs scikit-learn: pip install scikit-learn")
     return args
+
+
+def _pool_argument(text):
+    if text in ("auto", "none"):
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 'auto', 'none' or an int >= 1, got {text!r}")
+    return value
+
+
+def _validation_error(row):
+    """The held-out labels' error of the chosen weight decay / C (None when nothing was chosen)."""
+    selection = row.get("l2_selection") or row.get("svm_selection")
+    return min(selection["validation_error"]) if selection else None
 
 
 def svm_probe(train_features, train_labels, test_features, test_labels, num_labels, c_grid,
@@ -96,43 +120,63 @@ def main(argv=None):
     x_train, y_train = load_arrays("mnist", "train", data_dir=args.data_dir)
     x_test, y_test = load_arrays("mnist", "test", data_dir=args.data_dir)
     model = keras.saving.load_model(args.model_file)
-    train_features = evaluation.extract_features(model, to_float_images(x_train))
-    test_features = evaluation.extract_features(model, to_float_images(x_test))
-    rows = []
-    for schedule, rate, spec in itertools.product(args.schedules, args.learning_rates,
-                                                  args.labels):
-        result = evaluation.probe_features(
-            train_features, y_train, test_features, y_test,
-            num_labels=None if spec == "all" else int(spec), epochs=args.epochs,
-            learning_rate=rate, l2=args.l2, schedule=schedule, label_seed=args.seed,
-            seed=args.seed)
-        rows.append({"schedule": schedule, "learning_rate": rate, "labels": spec, **result})
-        print(f"{schedule} lr {rate:g} labels {spec}: test {100 * result['test_error']:.2f} % "
-              f"train {100 * result['train_error']:.2f} % l2 {result['probe']['l2']:g}",
-              flush=True)
-    for spec in args.labels if args.svm_c else ():
-        result = svm_probe(train_features, y_train, test_features, y_test,
-                           None if spec == "all" else int(spec), args.svm_c, args.seed)
-        rows.append({"schedule": "linear SVM", "learning_rate": None, "labels": spec, **result})
-        print(f"linear SVM labels {spec}: test {100 * result['test_error']:.2f} % "
-              f"train {100 * result['train_error']:.2f} % C {result['svm_selection']['chosen']:g}",
-              flush=True)
+    rows, feature_dims = [], {}
+    for pool in args.pool_sizes:
+        pool_size = None if pool == "none" else pool
+        train_features = evaluation.extract_features(model, to_float_images(x_train),
+                                                     pool_size=pool_size)
+        test_features = evaluation.extract_features(model, to_float_images(x_test),
+                                                    pool_size=pool_size)
+        feature_dims[str(pool)] = int(train_features.shape[1])
+        for schedule, rate, spec in itertools.product(args.schedules, args.learning_rates,
+                                                      args.labels):
+            result = evaluation.probe_features(
+                train_features, y_train, test_features, y_test,
+                num_labels=None if spec == "all" else int(spec), epochs=args.epochs,
+                learning_rate=rate, l2=args.l2, schedule=schedule, label_seed=args.seed,
+                seed=args.seed)
+            rows.append({"pool_size": pool, "feature_dim": feature_dims[str(pool)],
+                         "schedule": schedule, "learning_rate": rate, "labels": spec, **result})
+            print(f"pool {pool} {schedule} lr {rate:g} labels {spec}: test "
+                  f"{100 * result['test_error']:.2f} % train {100 * result['train_error']:.2f} % "
+                  f"l2 {result['probe']['l2']:g}", flush=True)
+        for spec in args.labels if args.svm_c else ():
+            result = svm_probe(train_features, y_train, test_features, y_test,
+                               None if spec == "all" else int(spec), args.svm_c, args.seed)
+            rows.append({"pool_size": pool, "feature_dim": feature_dims[str(pool)],
+                         "schedule": "linear SVM", "learning_rate": None, "labels": spec,
+                         **result})
+            print(f"pool {pool} linear SVM labels {spec}: test {100 * result['test_error']:.2f} % "
+                  f"train {100 * result['train_error']:.2f} % "
+                  f"C {result['svm_selection']['chosen']:g}", flush=True)
     record = {"command": command_line(backend=keras.backend.backend()), "machine": where,
               "date": timestamp(), "model_file": os.path.basename(args.model_file),
-              "feature_dim": int(train_features.shape[1]), "args": vars(args), "rows": rows,
+              "feature_dims": feature_dims, "args": vars(args), "rows": rows,
               "wall_seconds": round(time.perf_counter() - start, 1)}
-    table = ["| probe | learning rate | labels | test error % | train error % | chosen l2 / C |",
-             "| --- | --- | --- | --- | --- | --- |"]
-    table += [f"| {_probe_name(r)} | "
-              + ("—" if r["learning_rate"] is None else f"{r['learning_rate']:g}")
-              + f" | {r['labels']} | {100 * r['test_error']:.2f} | {100 * r['train_error']:.2f} | "
-              + (f"C = {r['svm_selection']['chosen']:g}" if "svm_selection" in r
-                 else f"{r['probe']['l2']:g}") + " |" for r in rows]
+    several = len(args.pool_sizes) > 1
+    table = [("| pool | features " if several else "")
+             + "| probe | learning rate | labels | test error % | train error % | "
+             "held-out error % | chosen l2 / C |",
+             ("| --- | --- " if several else "") + "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        held_out = _validation_error(r)
+        table.append(
+            (f"| {r['pool_size']} | {r['feature_dim']} " if several else "")
+            + f"| {_probe_name(r)} | "
+            + ("—" if r["learning_rate"] is None else f"{r['learning_rate']:g}")
+            + f" | {r['labels']} | {100 * r['test_error']:.2f} | {100 * r['train_error']:.2f} | "
+            + ("—" if held_out is None else f"{100 * held_out:.2f}") + " | "
+            + (f"C = {r['svm_selection']['chosen']:g}" if "svm_selection" in r
+               else f"{r['probe']['l2']:g}") + " |")
+    dims = sorted(set(feature_dims.values()))
     markdown = (f"# Probe settings on the features of `{record['model_file']}`\n\n"
                 f"`{record['command']}`\n\n" + "\n".join(table) + "\n\n"
-                f"Same {record['feature_dim']}-dimensional features in every row. Softmax probe: Adam, "
-                f"{args.epochs} epochs, weight decay "
-                + ("chosen on a held-out sixth of the labels" if args.l2 == "auto"
+                + (f"Same {dims[0]}-dimensional features in every row. " if len(dims) == 1 else
+                   "Feature maps max-pooled with each row's window (pool); the held-out error "
+                   "is the one to compare them by. ")
+                + f"Softmax probe: Adam, {args.epochs} epochs, weight decay "
+                + ("chosen on a held-out sixth of the labels (held-out error: that sixth's, "
+                   "for the chosen value, before refitting on all labels)" if args.l2 == "auto"
                    else f"{args.l2:g}")
                 + (". Linear SVM: scikit-learn LinearSVC on the features over their overall "
                    "standard deviation, C chosen from "
