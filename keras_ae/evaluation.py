@@ -20,8 +20,8 @@ from keras_ae.training import schedules
 from keras_ae.training.schedules import SCHEDULES
 
 __all__ = ["encoder_of", "max_pool_features", "extract_features", "train_linear_probe",
-           "probe_features", "linear_probe", "validation_split", "L2_GRID", "SCHEDULES", "l2_argument", "label_budget_mask",
-           "feature_activity"]
+           "probe_features", "linear_probe", "validation_split", "L2_GRID", "SCHEDULES",
+           "l2_argument", "label_budget_mask", "feature_activity"]
 
 
 def encoder_of(model):
