@@ -120,13 +120,12 @@ def main(argv=None):
     x_train, y_train = load_arrays("mnist", "train", data_dir=args.data_dir)
     x_test, y_test = load_arrays("mnist", "test", data_dir=args.data_dir)
     model = keras.saving.load_model(args.model_file)
+    x_train, x_test = to_float_images(x_train), to_float_images(x_test)  # once, not per window
     rows, feature_dims = [], {}
     for pool in args.pool_sizes:
         pool_size = None if pool == "none" else pool
-        train_features = evaluation.extract_features(model, to_float_images(x_train),
-                                                     pool_size=pool_size)
-        test_features = evaluation.extract_features(model, to_float_images(x_test),
-                                                    pool_size=pool_size)
+        train_features = evaluation.extract_features(model, x_train, pool_size=pool_size)
+        test_features = evaluation.extract_features(model, x_test, pool_size=pool_size)
         feature_dims[str(pool)] = int(train_features.shape[1])
         for schedule, rate, spec in itertools.product(args.schedules, args.learning_rates,
                                                       args.labels):
