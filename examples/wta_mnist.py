@@ -58,12 +58,16 @@ def parse_args(argv=None):
     p.add_argument("--filters", type=int, nargs="+", default=[128, 128], help="conv maps")
     p.add_argument("--pool-size", default="auto",
                    help="probe max-pooling window for conv maps ('auto' = about 4x4 regions)")
-    p.add_argument("--labels", nargs="+", default=["all", "1000", "100"],
+    p.add_argument("--labels", nargs="+", type=evaluation.label_argument,
+                   default=["all", "1000", "100"],
                    help="labelled-set sizes for the probe ('all' = every training label)")
     p.add_argument("--probe-epochs", type=int, default=30)
     p.add_argument("--probe-l2", type=evaluation.l2_argument, default="0",
                    help="probe weight decay: a number, or 'auto' to choose it on a held-out "
                         "sixth of the labelled examples (as an SVM's C would be)")
+    p.add_argument("--probe-folds", type=evaluation.folds_argument, default=1,
+                   help="with --probe-l2 auto: choose the weight decay on one held-out sixth (1) "
+                        "or by k-fold cross-validation over the labelled examples (k >= 2)")
     p.add_argument("--probe-schedule", choices=SCHEDULES, default="cosine",
                    help="probe learning rate: annealed to zero ('cosine') or constant")
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
@@ -193,11 +197,12 @@ def main(argv=None):
         run["feature_activity"] = evaluation.feature_activity(train_features)
         print(f"seed {seed}: {run['feature_activity']}", flush=True)
         for spec in args.labels:
-            n = None if spec == "all" else int(spec)
             result = evaluation.probe_features(train_features, y_train, test_features, y_test,
-                                               num_labels=n, epochs=args.probe_epochs,
-                                               l2=args.probe_l2, schedule=args.probe_schedule,
-                                               label_seed=seed, seed=seed)
+                                               num_labels=evaluation.label_budget(spec),
+                                               epochs=args.probe_epochs, l2=args.probe_l2,
+                                               schedule=args.probe_schedule,
+                                               folds=args.probe_folds, label_seed=seed,
+                                               seed=seed)
             run["probe"][spec] = {**result, "pool_size": pool}
             print(f"seed {seed} labels {spec}: test error {100 * result['test_error']:.2f} %",
                   flush=True)
@@ -248,7 +253,9 @@ def main(argv=None):
             f"trains for hundreds of epochs on 60,000; Adam, {args.lr_schedule} learning rate), "
             f"softmax regression with Adam ({args.probe_schedule} learning rate) for "
             f"{args.probe_epochs} epochs instead of a linear SVM ("
-            + ("weight decay chosen on a held-out sixth of the labelled examples"
+            + (("weight decay chosen on a held-out sixth of the labelled examples"
+                if args.probe_folds == 1 else "weight decay chosen by "
+                f"{args.probe_folds}-fold cross-validation over the labelled examples")
                if args.probe_l2 == "auto" else f"weight decay {args.probe_l2:g}")
             + f"), {len(args.seeds)} seed(s)."),
     }

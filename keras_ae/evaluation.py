@@ -21,7 +21,9 @@ from keras_ae.training.schedules import SCHEDULES
 
 __all__ = ["encoder_of", "max_pool_features", "extract_features", "train_linear_probe",
            "probe_features", "linear_probe", "validation_split", "L2_GRID", "SCHEDULES",
-           "l2_argument", "label_budget_mask", "feature_activity"]
+           "l2_argument", "label_argument", "folds_argument", "label_budget_mask",
+           "label_budget", "feature_activity",
+           "stratified_folds", "choose_on_held_out"]
 
 
 def encoder_of(model):
@@ -193,6 +195,44 @@ def l2_argument(text):
     return value
 
 
+def label_budget(spec):
+    """A labelled-set size as scripts take it: ``"all"`` (or ``None``) gives ``None`` (every
+    label), a positive int or its text gives that int.
+
+    Raises:
+        ValueError: anything else.
+    """
+    if spec is None or spec == "all":
+        return None
+    try:
+        value = int(spec)
+    except (TypeError, ValueError):
+        value = 0
+    if isinstance(spec, bool) or value < 1 or str(value) != str(spec).strip():
+        raise ValueError(f"a label budget must be 'all' or an int >= 1, got {spec!r}.")
+    return value
+
+
+def label_argument(text):
+    """An ``argparse`` type for a labelled-set size: ``"all"`` or an int >= 1, kept as text (a
+    results key); :func:`label_budget` turns it into a ``num_labels``."""
+    try:
+        return "all" if label_budget(text) is None else str(label_budget(text))
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def folds_argument(text):
+    """An ``argparse`` type for ``folds``: an int >= 1 (1: one held-out part; k: k-fold)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an int >= 1, got {text!r}")
+    return value
+
+
 def label_budget_mask(labels, num_labels=None, seed=0):
     """Which training examples keep their label when only ``num_labels`` of them may be used:
     all for ``None``, else a class-balanced draw with ``seed`` (:func:`keras_ae.data.keep_labels`)."""
@@ -243,6 +283,71 @@ def validation_split(labels, fraction=1 / 6, seed=0):
     return np.sort(np.concatenate(fit)), np.sort(np.concatenate(val))
 
 
+def stratified_folds(labels, folds, seed=0):
+    """Stratified k-fold split: ``folds`` pairs ``(fit_index, validation_index)`` into ``labels``.
+
+    Every example is in exactly one validation fold. The examples of each class are shuffled
+    with ``seed`` and dealt to the folds in turn, continuing from where the previous class
+    stopped, so each class's count per fold, and every fold's size, differ by at most one.
+    """
+    labels = np.asarray(labels)
+    if (not isinstance(folds, (int, np.integer)) or isinstance(folds, bool)
+            or not 2 <= folds <= len(labels)):
+        raise ValueError(f"folds must be an int from 2 to the number of labelled examples "
+                         f"({len(labels)}), got {folds!r}.")
+    rng = np.random.default_rng(seed)
+    fold_of = np.empty(len(labels), np.int64)
+    dealt = 0
+    for c in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == c))
+        fold_of[members] = (dealt + np.arange(len(members))) % folds
+        dealt += len(members)
+    return [(np.flatnonzero(fold_of != j), np.flatnonzero(fold_of == j)) for j in range(folds)]
+
+
+def _check_folds(folds):
+    if not isinstance(folds, (int, np.integer)) or isinstance(folds, bool) or folds < 1:
+        raise ValueError(f"folds must be an int >= 1 (1: one held-out part; k >= 2: k-fold "
+                         f"cross-validation), got {folds!r}.")
+
+
+def choose_on_held_out(labels, candidates, error_of, folds=1, validation_fraction=1 / 6, seed=0,
+                       tie_break=max):
+    """Chooses a hyperparameter (a probe's weight decay, an SVM's C) on held-out labelled data.
+
+    Args:
+        labels: the labels of the labelled examples.
+        candidates: the values to choose from.
+        error_of: ``error_of(candidate, fit_index, validation_index)`` fits with ``candidate``
+            on the examples ``fit_index`` and returns the error fraction on ``validation_index``.
+        folds: ``1`` holds out one stratified ``validation_fraction`` of the examples
+            (:func:`validation_split`); ``k >= 2`` runs stratified k-fold cross-validation
+            (:func:`stratified_folds`): every example is held out once and a candidate's error
+            is over all of them, a less noisy choice at k times the cost.
+        tie_break: among equally good candidates, ``max`` or ``min`` picks the one kept (the
+            stronger regularisation: the largest weight decay, the smallest C).
+
+    Returns:
+        a dict: ``candidates``, ``validation_error`` (one per candidate), ``validation_examples``,
+        ``folds`` and ``chosen``.
+    """
+    _check_folds(folds)
+    if folds == 1:
+        splits = [validation_split(labels, validation_fraction, seed=seed)]
+        if len(splits[0][1]) == 0:
+            raise ValueError("Choosing among candidates on held-out labels needs at least two "
+                             "labelled examples of some class; pass a single value instead.")
+    else:
+        splits = stratified_folds(labels, folds, seed=seed)
+    held_out = sum(len(val) for _, val in splits)
+    errors = [sum(error_of(c, fit, val) * len(val) for fit, val in splits) / held_out
+              for c in candidates]
+    best = min(errors)
+    return {"candidates": list(candidates), "validation_error": errors,
+            "validation_examples": int(held_out), "folds": int(folds),
+            "chosen": tie_break(c for c, e in zip(candidates, errors) if e == best)}
+
+
 def _error(classifier, features, labels, mean, std):
     logits = classifier.predict((features - mean) / std, batch_size=1024, verbose=0)
     return float(np.mean(np.argmax(logits, axis=1) != labels))
@@ -250,8 +355,8 @@ def _error(classifier, features, labels, mean, std):
 
 def probe_features(train_features, train_labels, test_features, test_labels, num_labels=None,
                    epochs=30, batch_size=128, learning_rate=1e-3, l2=0.0, min_steps=1000,
-                   label_seed=0, seed=0, validation_fraction=1 / 6, schedule="cosine",
-                   verbose=0):
+                   label_seed=0, seed=0, validation_fraction=1 / 6, folds=1,
+                   schedule="cosine", verbose=0):
     """Linear-probe error on features already extracted (see :func:`linear_probe`).
 
     Extract once, probe several label budgets: encoding is the slow part for conv models.
@@ -259,8 +364,10 @@ def probe_features(train_features, train_labels, test_features, test_labels, num
     ``l2`` is the weight decay of the classifier, or, as the C of the paper's linear SVM would
     be, chosen on held-out labelled data: ``"auto"`` (from :data:`L2_GRID`) or a sequence of
     candidates. Each candidate is trained on the labelled examples minus a stratified
-    ``validation_fraction`` of them; the one with the lowest validation error (ties go to the
-    stronger) is then retrained on all the labelled examples. The test set is never looked at.
+    ``validation_fraction`` of them, or, with ``folds=k >= 2``, by k-fold cross-validation (k fits
+    per candidate, every labelled example held out once: see :func:`choose_on_held_out`); the one
+    with the lowest validation error (ties go to the stronger) is then retrained on all the
+    labelled examples. The test set is never looked at.
     """
     train_features = np.asarray(train_features, np.float32)
     test_features = np.asarray(test_features, np.float32)
@@ -268,6 +375,7 @@ def probe_features(train_features, train_labels, test_features, test_labels, num
     test_labels = np.asarray(test_labels)
     candidates = _l2_candidates(l2)
     schedules.check_schedule(schedule)  # before the l2 candidates are fitted
+    _check_folds(folds)
     mask = label_budget_mask(train_labels, num_labels, seed=label_seed)
     num_classes = int(max(train_labels.max(), test_labels.max()) + 1)
     # standardised with statistics of all training features, labelled or not
@@ -285,17 +393,13 @@ def probe_features(train_features, train_labels, test_features, test_labels, num
     selection = None
     chosen = candidates[0]
     if len(candidates) > 1:
-        fit_index, val_index = validation_split(labels, validation_fraction, seed=label_seed)
-        if len(val_index) == 0:
-            raise ValueError("Choosing l2 needs at least two labelled examples of some class; "
-                             "pass a single l2 value instead.")
-        val_errors = [_error(fit(features[fit_index], labels[fit_index], c),
-                             features[val_index], labels[val_index], mean, std)
-                      for c in candidates]
-        best = min(val_errors)
-        chosen = max(c for c, e in zip(candidates, val_errors) if e == best)
-        selection = {"candidates": candidates, "validation_error": val_errors,
-                     "validation_examples": int(len(val_index)), "chosen": chosen}
+        selection = choose_on_held_out(
+            labels, candidates,
+            lambda c, fit_index, val_index: _error(fit(features[fit_index], labels[fit_index], c),
+                                                   features[val_index], labels[val_index],
+                                                   mean, std),
+            folds=folds, validation_fraction=validation_fraction, seed=label_seed)
+        chosen = selection["chosen"]
     classifier = fit(features, labels, chosen)
     fit_s = time.perf_counter() - start
     return {
@@ -315,7 +419,7 @@ def probe_features(train_features, train_labels, test_features, test_labels, num
 def linear_probe(model, train_images, train_labels, test_images, test_labels, num_labels=None,
                  pool_size="auto", epochs=30, batch_size=128, learning_rate=1e-3, l2=0.0,
                  min_steps=1000, label_seed=0, seed=0, output_key=None,
-                 validation_fraction=1 / 6, schedule="cosine", verbose=0):
+                 validation_fraction=1 / 6, folds=1, schedule="cosine", verbose=0):
     """Linear-probe error of ``model``'s features: encode, train softmax regression, test.
 
     Args:
@@ -324,8 +428,9 @@ def linear_probe(model, train_images, train_labels, test_images, test_labels, nu
             chosen with ``label_seed``); ``None`` uses all. Standardisation statistics come from
             all training features (no labels needed for them).
         pool_size, output_key: see :func:`extract_features`.
-        l2, validation_fraction: a fixed weight decay, or ``"auto"`` / candidates chosen on a
-            held-out part of the labelled examples (see :func:`probe_features`).
+        l2, validation_fraction, folds: a fixed weight decay, or ``"auto"`` / candidates chosen
+            on a held-out part of the labelled examples or by k-fold cross-validation (see
+            :func:`probe_features`).
         schedule: Adam's learning rate, ``"cosine"`` (annealed to zero) or ``"constant"``.
 
     Returns:
@@ -340,6 +445,6 @@ def linear_probe(model, train_images, train_labels, test_images, test_labels, nu
                             num_labels=num_labels, epochs=epochs, batch_size=batch_size,
                             learning_rate=learning_rate, l2=l2, min_steps=min_steps,
                             label_seed=label_seed, seed=seed,
-                            validation_fraction=validation_fraction, schedule=schedule,
-                            verbose=verbose)
+                            validation_fraction=validation_fraction, folds=folds,
+                            schedule=schedule, verbose=verbose)
     return {**result, "pool_size": pool_size, "encode_seconds": round(encode_s, 2)}

@@ -1,3 +1,5 @@
+import argparse
+
 import keras
 import numpy as np
 import pytest
@@ -117,6 +119,89 @@ def test_auto_l2_picks_the_candidate_with_lowest_validation_error():
     fixed = evaluation.probe_features(x, y, xt, yt, epochs=1, min_steps=20, l2=1e-4)
     assert fixed["l2_selection"] is None and fixed["probe"]["l2"] == 1e-4
     assert evaluation.L2_GRID[0] == 0.0 and len(evaluation.L2_GRID) > 1
+
+
+def test_stratified_folds_hold_every_example_out_once_and_balance_classes():
+    labels = np.array([0] * 7 + [1] * 5 + [2])
+    splits = evaluation.stratified_folds(labels, 3, seed=4)
+    assert len(splits) == 3
+    held_out = np.concatenate([val for _, val in splits])
+    assert sorted(held_out) == list(range(13))  # each example validated exactly once
+    for fit, val in splits:
+        assert sorted(np.concatenate([fit, val])) == list(range(13))
+    per_fold = np.array([np.bincount(labels[val], minlength=3) for _, val in splits])
+    assert (per_fold.max(axis=0) - per_fold.min(axis=0) <= 1).all()  # 7 -> 3/2/2, 5 -> 2/2/1
+    assert per_fold.sum(axis=0).tolist() == [7, 5, 1]
+    sizes = per_fold.sum(axis=1)
+    assert sizes.max() - sizes.min() <= 1
+    again = evaluation.stratified_folds(labels, 3, seed=4)
+    assert all((a[1] == b[1]).all() for a, b in zip(splits, again))
+    other = evaluation.stratified_folds(labels, 3, seed=5)
+    assert any((a[1] != b[1]).any() for a, b in zip(splits, other) if len(a[1]) == len(b[1]))
+
+
+@pytest.mark.parametrize("folds", [1, 0, 14, 2.0, True, "3"])
+def test_bad_folds(folds):
+    with pytest.raises(ValueError, match="folds must"):
+        evaluation.stratified_folds(np.arange(13) % 2, folds)
+
+
+def test_choose_on_held_out_pools_the_folds_errors():
+    labels = np.arange(12) % 2
+    # a made-up error: candidate c misclassifies the held-out examples with index < c
+    def error_of(c, fit, val):
+        assert set(fit).isdisjoint(val)
+        return float(np.mean(val < c))
+
+    sel = evaluation.choose_on_held_out(labels, [0, 3, 6], error_of, folds=4, seed=1)
+    # every example is held out once, so candidate c's error is c / 12 whatever the folds
+    assert sel["validation_error"] == pytest.approx([0, 3 / 12, 6 / 12])
+    assert sel["validation_examples"] == 12 and sel["folds"] == 4 and sel["chosen"] == 0
+    tied = evaluation.choose_on_held_out(labels, [5, 1, 3], lambda c, f, v: 0.5, folds=3)
+    assert tied["chosen"] == 5
+    assert evaluation.choose_on_held_out(labels, [5, 1, 3], lambda c, f, v: 0.5, folds=3,
+                                         tie_break=min)["chosen"] == 1
+    single = evaluation.choose_on_held_out(labels, [0, 3], error_of, folds=1,
+                                           validation_fraction=1 / 3)
+    assert single["folds"] == 1 and single["validation_examples"] == 4
+
+
+def test_auto_l2_by_cross_validation_holds_out_every_labelled_example():
+    x, y = _blobs(300, 0)
+    keep = np.concatenate([np.flatnonzero(y == 0), np.flatnonzero(y > 0)[::5]])  # 100 / 20 / 20
+    x, y = x[keep], y[keep]
+    xt, yt = _blobs(90, 1)
+    result = evaluation.probe_features(x, y, xt, yt, epochs=2, min_steps=300, l2=[0.0, 100.0],
+                                       folds=5)
+    sel = result["l2_selection"]
+    assert sel["folds"] == 5 and sel["validation_examples"] == 140
+    # as with one held-out part: l2 = 100 names class 0 for everything, wrong on classes 1 and 2
+    assert sel["validation_error"] == pytest.approx([0.0, 40 / 140])
+    assert sel["chosen"] == 0.0 and result["test_error"] == 0.0
+    with pytest.raises(ValueError, match="folds must"):
+        evaluation.probe_features(x, y, xt, yt, epochs=1, min_steps=5, l2="auto", folds=0)
+
+
+@pytest.mark.parametrize("spec, expected", [("all", None), (None, None), ("100", 100), (7, 7),
+                                            (" 12", 12)])
+def test_label_budget_reads_all_or_a_count(spec, expected):
+    assert evaluation.label_budget(spec) == expected
+
+
+@pytest.mark.parametrize("spec", ["0", "-3", "ten", "1.5", "1e3", True, 2.5])
+def test_label_budget_rejects_anything_else(spec):
+    with pytest.raises(ValueError, match="label budget"):
+        evaluation.label_budget(spec)
+
+
+def test_label_and_folds_arguments_for_argparse():
+    assert [evaluation.label_argument(t) for t in ("all", "100", " 7")] == ["all", "100", "7"]
+    assert evaluation.folds_argument("5") == 5 and evaluation.folds_argument("1") == 1
+    for bad in ("0", "x", "-1"):
+        with pytest.raises(argparse.ArgumentTypeError, match="label budget"):
+            evaluation.label_argument(bad)
+        with pytest.raises(argparse.ArgumentTypeError, match="int >= 1"):
+            evaluation.folds_argument(bad)
 
 
 @pytest.mark.parametrize("l2", ["big", -1.0, [], [0.0, -2.0], True, float("nan"), float("inf"),
