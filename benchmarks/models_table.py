@@ -124,6 +124,26 @@ def _pm(entry):
     return f"{entry['mean']:.2f}" + (f" ± {entry['std']:.2f}" if len(entry["runs"]) > 1 else "")
 
 
+def _wta_epochs(name, args):
+    """``40 epoch(s)``; stacked: ``1 epoch(s) per stage`` or ``5+15 epochs (stage by stage)``,
+    with the learning-rate schedule when it was not constant."""
+    epochs = args["epochs"]
+    text = (f"{'+'.join(map(str, epochs))} epochs (stage by stage)" if isinstance(epochs, list)
+            else f"{epochs} epoch(s)" + (" per stage" if name == "stacked_conv_wta" else ""))
+    if args.get("fine_tune_epochs"):
+        text += f" + {args['fine_tune_epochs']} fine-tuning"
+    # A loaded (re-probed or resumed) model's schedule is in the run that first trained it.
+    while args.get("load_model"):
+        trained = _load(os.path.basename(args["load_model"]).replace(".keras", ".json"))
+        if not trained or trained["args"] is args:
+            break
+        args = trained["args"]
+    schedule = args.get("lr_schedule") or "constant"
+    if schedule != "constant":
+        text += f" ({schedule} learning rate)"
+    return text
+
+
 def wta_rows():
     rows = []
     # For each model: several seeds of one protocol first (a tuple of files), those probed with
@@ -146,7 +166,8 @@ def wta_rows():
                                 "wta_conv_30ep_cos.json", "wta_conv_15ep_cos.json",
                                 "wta_conv_30ep.json", "wta_conv_15ep.json", "wta_conv_6ep.json",
                                 "wta_conv.json")),
-                  ("stacked_conv_wta", ("wta_stacked_128x2_1ep.json", "wta_stacked.json")))
+                  ("stacked_conv_wta", ("wta_stacked_128x2_1ep_cv5.json", "wta_stacked_128x2_1ep.json",
+                                        "wta_stacked.json")))
     for name, files in candidates:
         loaded = ((f, _seed_group(f) if isinstance(f, tuple) else _load(f)) for f in files)
         file, d = next(((f, d) for f, d in loaded if d), (None, None))
@@ -163,7 +184,8 @@ def wta_rows():
             ("target met" if err["all"]["mean"] <= ref else "target not met")
             + (f" by the mean (seeds {min(err['all']['runs']):.2f}-{max(err['all']['runs']):.2f})"
                if len(err["all"]["runs"]) > 1 else "")
-            + f": {d['data']['autoencoder_train_images']} images, {d['args']['epochs']} epoch(s), "
+            + f": {d['data']['autoencoder_train_images']} images, "
+              f"{_wta_epochs(name, d['args'])}, "
             + ("tied decoder weights, " if d["args"].get("tied_weights") else "")
             + f"{len(d['args']['seeds'])} seed(s), "
               f"softmax probe ({d['args'].get('probe_schedule', 'constant')} lr; paper: SVM)"

@@ -41,14 +41,18 @@ def parse_args(argv=None):
     p.add_argument("--data-dir", default=None, help="folder holding mnist/ IDX files")
     p.add_argument("--train-limit", type=int, default=None,
                    help="train the autoencoder on the first N training images only")
-    p.add_argument("--epochs", type=int, default=5,
-                   help="autoencoder epochs (per stage if stacked)")
+    p.add_argument("--epochs", type=int, nargs="+", default=[5],
+                   help="autoencoder epochs; stacked: per stage, one value for every stage or "
+                        "one per stage")
     p.add_argument("--fine-tune-epochs", type=int, default=0, help="stacked: end-to-end epochs")
+    p.add_argument("--stage0-from", default=None,
+                   help="stacked: start stage 0 from this saved one-layer conv_wta .keras "
+                        "(trained before as a stage is; give it 0 --epochs to keep it as is)")
     p.add_argument("--batch-size", type=int, default=100)
     p.add_argument("--learning-rate", type=float, default=1e-3)
     p.add_argument("--lr-schedule", choices=SCHEDULES, default="constant",
                    help="autoencoder's Adam learning rate: constant, or annealed to zero over "
-                        "the --epochs (fc_wta / conv_wta)")
+                        "the --epochs (stacked: over each stage's epochs)")
     p.add_argument("--k", type=float, default=0.05, help="lifetime sparsity")
     p.add_argument("--hidden-units", type=int, default=2000, help="fc_wta hidden units")
     p.add_argument("--tied-weights", action="store_true")
@@ -87,12 +91,36 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     if args.load_model and len(args.seeds) != 1:
         p.error("--load-model probes one saved model: give a single --seeds value")
-    if args.lr_schedule != "constant" and (args.model == "stacked_conv_wta"
-                                           or args.load_model):
-        p.error("--lr-schedule cosine trains a new fc_wta / conv_wta model")
+    if args.lr_schedule != "constant" and args.load_model:
+        p.error("--lr-schedule cosine trains a new model")
+    if any(e < 0 for e in args.epochs):
+        p.error(f"--epochs must be non-negative, got {args.epochs}")
+    if args.model == "stacked_conv_wta" and len(args.epochs) not in (1, len(args.filters)):
+        p.error(f"--epochs takes one value or one per stage ({len(args.filters)} --filters), "
+                f"got {len(args.epochs)}")
+    if args.stage0_from and (args.model != "stacked_conv_wta" or args.load_model):
+        p.error("--stage0-from starts a new stacked_conv_wta model")
+    if args.stage0_from and not os.path.isfile(args.stage0_from):
+        p.error(f"--stage0-from: no such file {args.stage0_from!r}")
+    if args.model != "stacked_conv_wta" and len(args.epochs) != 1:
+        p.error(f"--epochs takes one value for {args.model}")
+    # One value is stored as an int (as before per-stage epochs existed).
+    args.epochs = args.epochs[0] if len(args.epochs) == 1 else args.epochs
     if args.resume_epochs and (not args.load_model or args.model == "stacked_conv_wta"):
         p.error("--resume-epochs continues a --load-model fc_wta / conv_wta model")
     return args
+
+
+def epochs_text(args):
+    """``5``, ``5 per stage`` or ``2+10`` (stacked, stage by stage), after the model stage 0
+    started from if any."""
+    if isinstance(args.epochs, list):
+        text = "+".join(map(str, args.epochs))
+    else:
+        text = f"{args.epochs} per stage" if args.model == "stacked_conv_wta" else str(args.epochs)
+    if args.stage0_from:
+        text = f"(stage 0 from {os.path.basename(args.stage0_from)}) " + text
+    return text
 
 
 def build(args, sparse=True):
@@ -111,7 +139,8 @@ def train(model, args, x_train, seed, epochs=None, compile=True):
     if isinstance(model, StackedConvWTA):
         losses = train_greedily(model, x_train, epochs=epochs, batch_size=args.batch_size,
                                 fine_tune_epochs=args.fine_tune_epochs,
-                                learning_rate=args.learning_rate, verbose=2)
+                                learning_rate=args.learning_rate, lr_schedule=args.lr_schedule,
+                                verbose=2)
     else:
         if compile:
             steps = epochs * (len(x_train) // args.batch_size)  # partial batches are dropped
@@ -187,6 +216,8 @@ def main(argv=None):
                            train_seconds=round(train_s, 1))
         else:
             model = build(args)
+            if args.stage0_from:
+                model.load_stage(0, keras.saving.load_model(args.stage0_from))
             losses, train_s = train(model, args, ae_train, seed)
             run = {"seed": seed, "train_losses": losses, "train_seconds": round(train_s, 1),
                    "probe": {}}
@@ -249,8 +280,8 @@ def main(argv=None):
         "filters_png": os.path.basename(picture),
         "wall_seconds": round(time.perf_counter() - wall_start, 1),
         "protocol_gap": (
-            f"shortened: {args.epochs} autoencoder epochs on {len(ae_train)} images (the paper "
-            f"trains for hundreds of epochs on 60,000; Adam, {args.lr_schedule} learning rate), "
+            f"shortened: {epochs_text(args)} autoencoder epochs on {len(ae_train)} images "
+            f"(the paper trains for hundreds of epochs on 60,000; Adam, {args.lr_schedule} learning rate), "
             f"softmax regression with Adam ({args.probe_schedule} learning rate) for "
             f"{args.probe_epochs} epochs instead of a linear SVM ("
             + (("weight decay chosen on a held-out sixth of the labelled examples"

@@ -19,11 +19,11 @@ from keras_ae.data.semi import keep_labels, labelled_mask
 from keras_ae.training import schedules
 from keras_ae.training.schedules import SCHEDULES
 
-__all__ = ["encoder_of", "max_pool_features", "extract_features", "train_linear_probe",
-           "probe_features", "linear_probe", "validation_split", "L2_GRID", "SCHEDULES",
-           "l2_argument", "label_argument", "folds_argument", "label_budget_mask",
-           "label_budget", "feature_activity",
-           "stratified_folds", "choose_on_held_out"]
+__all__ = ["encoder_of", "max_pool_features", "extract_features", "feature_activity",
+           "train_linear_probe", "probe_features", "linear_probe", "L2_GRID", "SCHEDULES",
+           "validation_split", "stratified_folds", "choose_on_held_out",
+           "label_budget", "label_budget_mask",
+           "l2_argument", "label_argument", "folds_argument"]
 
 
 def encoder_of(model):

@@ -186,6 +186,48 @@ def test_greedy_training_trains_one_stage_at_a_time(small_images):
     assert all(not np.array_equal(after[n], v) for n, v in _kernels(model, names).items())
 
 
+class _RecordLearningRate(keras.callbacks.Callback):
+    """The optimizer's learning rate as each batch starts (before that batch's update)."""
+
+    def __init__(self):
+        super().__init__()
+        self.rates = []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        # A schedule is evaluated at the optimizer's current iteration.
+        rate = self.model.optimizer.learning_rate
+        self.rates.append(float(keras.ops.convert_to_numpy(rate)))
+
+
+@pytest.mark.parametrize("schedule", ["constant", "cosine"])
+def test_greedy_training_learning_rate_schedule(small_images, schedule):
+    # 16 images, batch 8: 2 steps per epoch. Stage 0 for 2 epochs (4 steps), stage 1 for 1
+    # epoch (2 steps), fine-tuning 1 epoch: each restarts from the initial rate and, for
+    # "cosine", follows 0.5 * lr * (1 + cos(pi * t / T)) over its own T steps.
+    model = StackedConvWTA(**SMALL["stacked_conv_wta"])
+    x = np.concatenate([small_images, small_images[::-1]])
+    recorder = _RecordLearningRate()
+    train_greedily(model, x, epochs=[2, 1], batch_size=8, fine_tune_epochs=1,
+                   learning_rate=0.01, lr_schedule=schedule, callbacks=[recorder])
+    expected = []
+    for steps in (4, 2, 2):
+        t = np.arange(steps)
+        expected += list(0.01 * (0.5 * (1 + np.cos(np.pi * t / steps)) if schedule == "cosine"
+                                 else np.ones(steps)))
+    np.testing.assert_allclose(recorder.rates, expected, rtol=1e-5)
+
+
+def test_greedy_training_cosine_needs_known_length(small_images):
+    import tensorflow as tf
+
+    model = StackedConvWTA(**SMALL["stacked_conv_wta"])
+    unknown = tf.data.Dataset.from_tensor_slices(small_images).batch(4).filter(lambda b: True)
+    with pytest.raises(ValueError, match="lr_schedule 'cosine' needs data with a known"):
+        train_greedily(model, unknown, epochs=1, lr_schedule="cosine")
+    with pytest.raises(ValueError, match="schedule must be one of"):
+        train_greedily(model, small_images, epochs=1, lr_schedule="linear")
+
+
 def test_stage_model_reconstructs_pooled_features(small_images):
     model = StackedConvWTA(**SMALL["stacked_conv_wta"])
     stage = model.stage_model(1)
@@ -197,6 +239,26 @@ def test_stage_model_reconstructs_pooled_features(small_images):
                                float(np_(stage.losses[0])), rtol=1e-4)
     with pytest.raises(ValueError, match="stage must be"):
         model.stage_model(2)
+
+
+def test_load_stage_copies_a_one_layer_conv_wta(small_images):
+    # Oracle: the Conv-WTA itself. At inference (sparsity off) the stage-0 trainer must then
+    # reconstruct the images exactly as the Conv-WTA does, from the same feature maps.
+    model = StackedConvWTA(**SMALL["stacked_conv_wta"])
+    conv = ConvWTA(input_shape=(14, 14, 1), filters=[4], k=0.25, decoder_kernel_size=5)
+    model.load_stage(0, conv)
+    np.testing.assert_allclose(np_(model.encoder.get_layer("stage0_conv")(small_images)),
+                               np_(conv.encoder(small_images)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np_(model.stage_model(0)(small_images)), np_(conv(small_images)),
+                               rtol=1e-5, atol=1e-6)
+    with pytest.raises(TypeError, match="conv_wta must be a ConvWTA"):
+        model.load_stage(0, FCWTA(input_shape=(14, 14, 1), hidden_units=2))
+    with pytest.raises(ValueError, match="one conv layer"):
+        model.load_stage(0, ConvWTA(input_shape=(14, 14, 1), filters=[4, 4]))
+    with pytest.raises(ValueError, match=r"stage 0's stage0_conv needs \[\(5, 5, 1, 4\), \(4,\)\]"):
+        model.load_stage(0, ConvWTA(input_shape=(14, 14, 1), filters=[6]))
+    with pytest.raises(ValueError, match="stage must be"):
+        model.load_stage(2, conv)
 
 
 @pytest.mark.parametrize("cls, kwargs, match", [

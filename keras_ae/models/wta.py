@@ -22,6 +22,8 @@ from keras_ae.layers.sparsity import LifetimeTopK, SpatialWTA
 from keras_ae.models.autoencoder import _check_input_shape, _check_positive_ints
 from keras_ae.models.base import ZooModel
 from keras_ae.models.registry import register
+from keras_ae.training.schedules import check_schedule
+from keras_ae.training.schedules import learning_rate as schedule_learning_rate
 
 __all__ = ["TiedDense", "FCWTA", "ConvWTA", "StackedConvWTA", "train_greedily"]
 
@@ -301,15 +303,49 @@ class StackedConvWTA(ZooModel):
     def num_stages(self):
         return len(self._zoo_config["filters"])
 
+    def load_stage(self, stage, conv_wta):
+        """Copies a trained one-layer :class:`ConvWTA`'s encoder conv and decoder into ``stage``.
+
+        A stage is trained as exactly such a Conv-WTA (on the pooled features below it), so a
+        Conv-WTA trained before can stand for the first stage(s) of greedy training; continue
+        with :func:`train_greedily` and zero epochs for the loaded stages.
+
+        Raises:
+            TypeError: ``conv_wta`` is not a :class:`ConvWTA`.
+            ValueError: ``stage`` is out of range, ``conv_wta`` has more than one conv layer, or
+                its kernels' shapes differ from the stage's.
+        """
+        self._check_stage(stage)
+        if not isinstance(conv_wta, ConvWTA):
+            raise TypeError(f"conv_wta must be a ConvWTA, got {type(conv_wta).__name__}.")
+        if len(conv_wta.get_config()["filters"]) != 1:
+            raise ValueError(f"conv_wta must have one conv layer (a stage has one), got filters "
+                             f"{conv_wta.get_config()['filters']}.")
+        pairs = ((conv_wta.encoder.get_layer("conv_0"),
+                  self.encoder.get_layer(f"stage{stage}_conv")),
+                 (conv_wta.decoder.get_layer("deconv"),
+                  self.decoder.get_layer(f"stage{stage}_decoder")))
+        for source, target in pairs:
+            got = [tuple(w.shape) for w in source.weights]
+            want = [tuple(w.shape) for w in target.weights]
+            if got != want:
+                raise ValueError(f"conv_wta's {source.name} weights have shapes {got}, stage "
+                                 f"{stage}'s {target.name} needs {want}.")
+        for source, target in pairs:
+            target.set_weights(source.get_weights())
+
+    def _check_stage(self, stage):
+        if (isinstance(stage, bool) or not isinstance(stage, int)
+                or not 0 <= stage < self.num_stages):
+            raise ValueError(f"stage must be an int in [0, {self.num_stages}), got {stage!r}.")
+
     def stage_model(self, stage):
         """The Conv-WTA that trains ``stage`` alone: the stages below it are frozen and feed it
         their (pooled) features, which its decoder reconstructs (MSE added with ``add_loss``).
 
         It shares its layers with this model. Compile it with ``loss=None``.
         """
-        if (isinstance(stage, bool) or not isinstance(stage, int)
-                or not 0 <= stage < self.num_stages):
-            raise ValueError(f"stage must be an int in [0, {self.num_stages}), got {stage!r}.")
+        self._check_stage(stage)
         cfg = self._zoo_config
         inputs = keras.Input(tuple(cfg["input_shape"]), name="images")
         h = inputs
@@ -336,7 +372,7 @@ def _images_only(data):
 
 
 def train_greedily(model, data, epochs, batch_size=100, fine_tune_epochs=0, learning_rate=1e-3,
-                   verbose=0):
+                   lr_schedule="constant", callbacks=None, verbose=0):
     """Greedy layer-wise training of a :class:`StackedConvWTA`, then optional fine-tuning.
 
     Stage by stage, the stages below are frozen and the stage is trained as a Conv-WTA on their
@@ -350,6 +386,12 @@ def train_greedily(model, data, epochs, batch_size=100, fine_tune_epochs=0, lear
             needs every batch large).
         epochs: epochs per stage (an int, or one int per stage).
         batch_size: used when ``data`` is an array.
+        fine_tune_epochs: end-to-end epochs after the greedy stages.
+        learning_rate: Adam's initial learning rate, for every stage and for fine-tuning.
+        lr_schedule: ``"constant"``, or ``"cosine"``: each stage (and fine-tuning) anneals its
+            own fresh Adam's rate from ``learning_rate`` to zero over its own epochs. A
+            ``tf.data`` pipeline must then have a known number of batches.
+        callbacks: Keras callbacks passed to every ``fit`` (each stage and fine-tuning).
 
     Returns:
         a dict: the final loss of each stage (``"stage0"``, ...) and of fine-tuning.
@@ -361,6 +403,7 @@ def train_greedily(model, data, epochs, batch_size=100, fine_tune_epochs=0, lear
             isinstance(e, int) and not isinstance(e, bool) and e >= 0 for e in per_stage):
         raise ValueError(f"epochs must be a non-negative int or one per stage "
                          f"({model.num_stages}), got {epochs!r}.")
+    check_schedule(lr_schedule)
     images = _images_only(data)
     if not hasattr(images, "element_spec"):
         import tensorflow as tf
@@ -368,22 +411,33 @@ def train_greedily(model, data, epochs, batch_size=100, fine_tune_epochs=0, lear
         # A small last batch would make lifetime sparsity keep everything (or raise).
         images = (tf.data.Dataset.from_tensor_slices(images).shuffle(len(images), seed=0)
                   .batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
+    steps_per_epoch = int(images.cardinality())
+    if lr_schedule != "constant" and steps_per_epoch < 1:
+        raise ValueError(f"lr_schedule {lr_schedule!r} needs data with a known, finite number "
+                         f"of batches per epoch; this pipeline's cardinality is "
+                         f"{steps_per_epoch} (use .repeat(n) / .take(n), or pass an array).")
+
+    def adam(epochs_):
+        return keras.optimizers.Adam(
+            schedule_learning_rate(learning_rate, lr_schedule, epochs_ * steps_per_epoch))
+
     losses = {}
     convs = [model.encoder.get_layer(f"stage{i}_conv") for i in range(model.num_stages)]
     for stage, stage_epochs in enumerate(per_stage):
+        if not stage_epochs:
+            continue
         for i, conv in enumerate(convs):
             conv.trainable = i == stage
         trainer = model.stage_model(stage)
-        trainer.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=None)
-        if stage_epochs:
-            history = trainer.fit(images, epochs=stage_epochs, verbose=verbose,
-                                  shuffle=False)  # the pipeline shuffles
-            losses[f"stage{stage}"] = float(history.history["loss"][-1])
+        trainer.compile(optimizer=adam(stage_epochs), loss=None)
+        history = trainer.fit(images, epochs=stage_epochs, verbose=verbose, callbacks=callbacks,
+                              shuffle=False)  # the pipeline shuffles
+        losses[f"stage{stage}"] = float(history.history["loss"][-1])
     for conv in convs:
         conv.trainable = True
     if fine_tune_epochs:
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate))
+        model.compile(optimizer=adam(fine_tune_epochs))
         history = model.fit(images.map(lambda x: (x, x)), epochs=fine_tune_epochs,
-                            verbose=verbose, shuffle=False)
+                            verbose=verbose, callbacks=callbacks, shuffle=False)
         losses["fine_tune"] = float(history.history["loss"][-1])
     return losses
