@@ -166,8 +166,9 @@ def wta_rows():
                                 "wta_conv_30ep_cos.json", "wta_conv_15ep_cos.json",
                                 "wta_conv_30ep.json", "wta_conv_15ep.json", "wta_conv_6ep.json",
                                 "wta_conv.json")),
-                  ("stacked_conv_wta", ("wta_stacked_128x2_1ep_cv5.json", "wta_stacked_128x2_1ep.json",
-                                        "wta_stacked.json")))
+                  ("stacked_conv_wta", ("wta_stacked_128x2_s0conv30_4ep_cv5.json",
+                                        "wta_stacked_128x2_1ep_cv5.json",
+                                        "wta_stacked_128x2_1ep.json", "wta_stacked.json")))
     for name, files in candidates:
         loaded = ((f, _seed_group(f) if isinstance(f, tuple) else _load(f)) for f in files)
         file, d = next(((f, d) for f, d in loaded if d), (None, None))
