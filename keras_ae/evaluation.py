@@ -21,7 +21,7 @@ from keras_ae.training.schedules import SCHEDULES
 
 __all__ = ["encoder_of", "max_pool_features", "extract_features", "feature_activity",
            "train_linear_probe", "probe_features", "linear_probe", "L2_GRID", "SCHEDULES",
-           "validation_split", "stratified_folds", "choose_on_held_out",
+           "validation_split", "stratified_folds", "choose_on_held_out", "choose_weight_decay",
            "label_budget", "label_budget_mask",
            "l2_argument", "label_argument", "folds_argument"]
 
@@ -141,11 +141,7 @@ def train_linear_probe(features, labels, num_classes=None, epochs=30, batch_size
                            kernel_regularizer=keras.regularizers.L2(l2) if l2 else None,
                            name="linear"),
     ], name="linear_probe")
-    batch_size = min(batch_size, len(features))
-    steps_per_epoch = -(-len(features) // batch_size)
-    # Small labelled sets are tiled so that few epochs still give min_steps steps.
-    repeats = max(1, -(-min_steps // (steps_per_epoch * epochs)))
-    total_steps = epochs * -(-(len(features) * repeats) // batch_size)
+    batch_size, repeats, total_steps = _probe_steps(len(features), batch_size, epochs, min_steps)
     classifier.compile(optimizer=keras.optimizers.Adam(
                            schedules.learning_rate(learning_rate, schedule, total_steps)),
                        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -154,6 +150,68 @@ def train_linear_probe(features, labels, num_classes=None, epochs=30, batch_size
     y = np.tile(labels.astype(np.int32), repeats)
     classifier.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=verbose)
     return classifier, mean, std
+
+
+def _probe_steps(n, batch_size, epochs, min_steps):
+    """``(batch_size, repeats, total_steps)`` of a probe fit on ``n`` examples: small labelled
+    sets are tiled ``repeats`` times so that few epochs still give ``min_steps`` steps."""
+    batch_size = min(batch_size, n)
+    steps_per_epoch = -(-n // batch_size)
+    repeats = max(1, -(-min_steps // (steps_per_epoch * epochs)))
+    return batch_size, repeats, epochs * -(-(n * repeats) // batch_size)
+
+
+def _train_probe_heads(features, labels, num_classes, l2s, mean, std, epochs=30, batch_size=128,
+                       learning_rate=1e-3, seed=0, min_steps=1000, schedule="cosine", verbose=0):
+    """One softmax-regression head per weight decay in ``l2s``, trained in one ``model.fit``.
+
+    The heads share nothing but the mini-batches: the loss is the sum of each head's mean
+    cross-entropy plus its own ``l2 * ||W||²``, and Adam works elementwise, so every head follows
+    the very steps :func:`train_linear_probe` would take with its ``l2`` and ``seed`` (tested),
+    at the cost of about one fit instead of ``len(l2s)`` (what makes choosing the weight decay
+    by cross-validation affordable).
+
+    Returns:
+        the Keras model: its logits are ``(N, len(l2s) * num_classes)``, head after head (see
+        :func:`_head_errors`).
+    """
+    from keras import ops
+
+    features = np.asarray(features, np.float32)
+    labels = np.asarray(labels)
+    heads = len(l2s)
+    strengths = np.repeat(np.asarray(l2s, np.float32), num_classes)  # one per kernel column
+
+    def weight_decay(kernel):
+        return ops.sum(ops.multiply(ops.square(kernel), ops.convert_to_tensor(strengths)))
+
+    def summed_cross_entropy(y_true, logits):
+        log_p = ops.log_softmax(ops.reshape(logits, (-1, heads, num_classes)), axis=-1)
+        one_hot = ops.one_hot(ops.cast(ops.reshape(y_true, (-1,)), "int32"), num_classes)
+        return -ops.sum(log_p * one_hot[:, None, :], axis=(1, 2))
+
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([
+        keras.Input((features.shape[1],)),
+        keras.layers.Dense(heads * num_classes, kernel_initializer="zeros",
+                           kernel_regularizer=weight_decay, name="linear_heads"),
+    ], name="linear_probe_heads")
+    batch_size, repeats, total_steps = _probe_steps(len(features), batch_size, epochs, min_steps)
+    model.compile(optimizer=keras.optimizers.Adam(
+                      schedules.learning_rate(learning_rate, schedule, total_steps)),
+                  loss=summed_cross_entropy)
+    model.fit(np.tile((features - mean) / std, (repeats, 1)),
+              np.tile(labels.astype(np.int32), repeats),
+              epochs=epochs, batch_size=batch_size, shuffle=True, verbose=verbose)
+    return model
+
+
+def _head_errors(model, num_classes, features, labels, mean, std):
+    """The error fraction of each head of a :func:`_train_probe_heads` model."""
+    logits = model.predict((np.asarray(features, np.float32) - mean) / std, batch_size=1024,
+                           verbose=0)
+    predictions = np.argmax(logits.reshape(len(logits), -1, num_classes), axis=-1)
+    return np.mean(predictions != np.asarray(labels)[:, None], axis=0)
 
 
 #: The L2 strengths ``l2="auto"`` chooses from (on standardised features).
@@ -312,7 +370,7 @@ def _check_folds(folds):
 
 
 def choose_on_held_out(labels, candidates, error_of, folds=1, validation_fraction=1 / 6, seed=0,
-                       tie_break=max):
+                       tie_break=max, vectorized=False):
     """Chooses a hyperparameter (a probe's weight decay, an SVM's C) on held-out labelled data.
 
     Args:
@@ -326,6 +384,8 @@ def choose_on_held_out(labels, candidates, error_of, folds=1, validation_fractio
             is over all of them, a less noisy choice at k times the cost.
         tie_break: among equally good candidates, ``max`` or ``min`` picks the one kept (the
             stronger regularisation: the largest weight decay, the smallest C).
+        vectorized: ``error_of(candidates, fit_index, validation_index)`` evaluates every
+            candidate on a split at once and returns one error per candidate.
 
     Returns:
         a dict: ``candidates``, ``validation_error`` (one per candidate), ``validation_examples``,
@@ -340,12 +400,54 @@ def choose_on_held_out(labels, candidates, error_of, folds=1, validation_fractio
     else:
         splits = stratified_folds(labels, folds, seed=seed)
     held_out = sum(len(val) for _, val in splits)
-    errors = [sum(error_of(c, fit, val) * len(val) for fit, val in splits) / held_out
-              for c in candidates]
+    if vectorized:
+        per_split = [np.asarray(error_of(list(candidates), fit, val), np.float64) * len(val)
+                     for fit, val in splits]
+        errors = [float(e) for e in np.sum(per_split, axis=0) / held_out]
+    else:
+        errors = [sum(error_of(c, fit, val) * len(val) for fit, val in splits) / held_out
+                  for c in candidates]
     best = min(errors)
     return {"candidates": list(candidates), "validation_error": errors,
             "validation_examples": int(held_out), "folds": int(folds),
             "chosen": tie_break(c for c, e in zip(candidates, errors) if e == best)}
+
+
+def choose_weight_decay(features, labels, candidates, num_classes, mean, std, folds=1,
+                        validation_fraction=1 / 6, label_seed=0, joint=True, epochs=30,
+                        batch_size=128, learning_rate=1e-3, seed=0, min_steps=1000,
+                        schedule="cosine", verbose=0):
+    """The probe's weight decay chosen among ``candidates`` on held-out labelled examples.
+
+    See :func:`choose_on_held_out` for ``folds`` / ``validation_fraction`` (splits drawn with
+    ``label_seed``) and :func:`train_linear_probe` for the fit settings. With ``joint=True`` the
+    candidates of a split are trained together as independent heads of one model (the same
+    optimizer steps as separate fits, at about the cost of one); ``joint=False`` fits each
+    candidate with :func:`train_linear_probe`, the reference the joint path is tested against.
+
+    Returns:
+        :func:`choose_on_held_out`'s dict.
+    """
+    features = np.asarray(features, np.float32)
+    labels = np.asarray(labels)
+    fit_kwargs = dict(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+                      seed=seed, min_steps=min_steps, schedule=schedule, verbose=verbose)
+
+    def errors_of(strengths, fit_index, val_index):
+        heads = _train_probe_heads(features[fit_index], labels[fit_index], num_classes,
+                                   strengths, mean, std, **fit_kwargs)
+        return _head_errors(heads, num_classes, features[val_index], labels[val_index],
+                            mean, std)
+
+    def error_of(strength, fit_index, val_index):
+        classifier, _, _ = train_linear_probe(features[fit_index], labels[fit_index],
+                                              num_classes, l2=strength, mean=mean, std=std,
+                                              **fit_kwargs)
+        return _error(classifier, features[val_index], labels[val_index], mean, std)
+
+    return choose_on_held_out(labels, candidates, errors_of if joint else error_of,
+                              folds=folds, validation_fraction=validation_fraction,
+                              seed=label_seed, vectorized=joint)
 
 
 def _error(classifier, features, labels, mean, std):
@@ -367,7 +469,9 @@ def probe_features(train_features, train_labels, test_features, test_labels, num
     ``validation_fraction`` of them, or, with ``folds=k >= 2``, by k-fold cross-validation (k fits
     per candidate, every labelled example held out once: see :func:`choose_on_held_out`); the one
     with the lowest validation error (ties go to the stronger) is then retrained on all the
-    labelled examples. The test set is never looked at.
+    labelled examples. The test set is never looked at. The candidates of one split are trained
+    together, as independent heads of one model (the same steps as separate fits, at about the
+    cost of one).
     """
     train_features = np.asarray(train_features, np.float32)
     test_features = np.asarray(test_features, np.float32)
@@ -393,12 +497,11 @@ def probe_features(train_features, train_labels, test_features, test_labels, num
     selection = None
     chosen = candidates[0]
     if len(candidates) > 1:
-        selection = choose_on_held_out(
-            labels, candidates,
-            lambda c, fit_index, val_index: _error(fit(features[fit_index], labels[fit_index], c),
-                                                   features[val_index], labels[val_index],
-                                                   mean, std),
-            folds=folds, validation_fraction=validation_fraction, seed=label_seed)
+        selection = choose_weight_decay(
+            features, labels, candidates, num_classes, mean, std, folds=folds,
+            validation_fraction=validation_fraction, label_seed=label_seed, epochs=epochs,
+            batch_size=batch_size, learning_rate=learning_rate, seed=seed, min_steps=min_steps,
+            schedule=schedule, verbose=verbose)
         chosen = selection["chosen"]
     classifier = fit(features, labels, chosen)
     fit_s = time.perf_counter() - start

@@ -166,6 +166,65 @@ def test_choose_on_held_out_pools_the_folds_errors():
     assert single["folds"] == 1 and single["validation_examples"] == 4
 
 
+def test_probe_heads_take_the_steps_of_separate_fits():
+    # Oracle: train_linear_probe, one fit per weight decay, with Keras's own cross-entropy and
+    # L2 regulariser. The joint heads (a summed loss written with keras.ops, per-column decay)
+    # must end at the same weights: same mini-batches, elementwise Adam, independent heads.
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 90)
+    x = (rng.normal(size=(90, 6)) + 1.5 * np.eye(3, 6)[y]).astype("float32")  # overlapping
+    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-6
+    l2s = [0.0, 0.01, 1.0]
+    kwargs = dict(epochs=3, batch_size=16, learning_rate=0.05, seed=3, min_steps=40)
+    heads = evaluation._train_probe_heads(x, y, 3, l2s, mean, std, **kwargs)
+    kernel = keras.ops.convert_to_numpy(heads.get_layer("linear_heads").kernel)
+    bias = keras.ops.convert_to_numpy(heads.get_layer("linear_heads").bias)
+    errors = evaluation._head_errors(heads, 3, x, y, mean, std)
+    for h, l2 in enumerate(l2s):
+        single, _, _ = evaluation.train_linear_probe(x, y, 3, l2=l2, mean=mean, std=std,
+                                                     **kwargs)
+        layer = single.get_layer("linear")
+        np.testing.assert_allclose(kernel[:, 3 * h:3 * h + 3],
+                                   keras.ops.convert_to_numpy(layer.kernel), atol=2e-5)
+        np.testing.assert_allclose(bias[3 * h:3 * h + 3], keras.ops.convert_to_numpy(layer.bias),
+                                   atol=2e-5)
+        predicted = np.argmax(single.predict((x - mean) / std, verbose=0), axis=1)
+        assert errors[h] == pytest.approx(np.mean(predicted != y))
+    # the decays differ enough that the heads differ: the test can tell them apart
+    assert np.abs(kernel[:, :3]).sum() > 2 * np.abs(kernel[:, 6:]).sum()
+
+
+def test_choose_weight_decay_joint_equals_separate_fits():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 3, 120)
+    x = (rng.normal(size=(120, 5)) + 1.2 * np.eye(3, 5)[y]).astype("float32")
+    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-6
+    kwargs = dict(folds=3, epochs=2, batch_size=16, learning_rate=0.05, min_steps=30)
+    joint = evaluation.choose_weight_decay(x, y, [0.0, 0.1, 3.0], 3, mean, std, **kwargs)
+    separate = evaluation.choose_weight_decay(x, y, [0.0, 0.1, 3.0], 3, mean, std, joint=False,
+                                              **kwargs)
+    assert joint == separate
+    assert len(set(joint["validation_error"])) > 1  # the candidates are told apart
+
+
+def test_choose_on_held_out_vectorized_matches_one_candidate_at_a_time():
+    labels = np.arange(12) % 2
+
+    def error_of(c, fit, val):
+        return float(np.mean(val < c))
+
+    one = evaluation.choose_on_held_out(labels, [6, 0, 3], error_of, folds=4, seed=1)
+    calls = []
+
+    def errors_of(candidates, fit, val):
+        calls.append(list(candidates))
+        return [error_of(c, fit, val) for c in candidates]
+
+    joint = evaluation.choose_on_held_out(labels, [6, 0, 3], errors_of, folds=4, seed=1,
+                                          vectorized=True)
+    assert joint == one and calls == [[6, 0, 3]] * 4
+
+
 def test_auto_l2_by_cross_validation_holds_out_every_labelled_example():
     x, y = _blobs(300, 0)
     keep = np.concatenate([np.flatnonzero(y == 0), np.flatnonzero(y > 0)[::5]])  # 100 / 20 / 20
