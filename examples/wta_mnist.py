@@ -299,7 +299,7 @@ def main(argv=None):
         ref = PAPER[args.model].get(spec, "—")
         obtained = f"{s['mean']:.2f}" + (f" ± {s['std']:.2f}" if len(args.seeds) > 1 else "")
         rows.append(
-            f"| {args.model} | MNIST | {spec} | {obtained} | {ref} | {args.epochs} ep. on "
+            f"| {args.model} | MNIST | {spec} | {obtained} | {ref} | {epochs_text(args)} ep. on "
             f"{len(ae_train)} images, {len(args.seeds)} seed(s), {keras.backend.backend()}, "
             f"2-core CPU, {record['wall_seconds']:.0f} s | `examples/wta_mnist.py` |")
     activity = "Feature activity on the training images (sparsity off): " + "; ".join(
