@@ -1,0 +1,49 @@
+"""The argument checks of ``examples/wta_mnist.py`` (the script behind the WTA results)."""
+
+import importlib.util
+import os
+
+import pytest
+
+_PATH = os.path.join(os.path.dirname(__file__), "..", "examples", "wta_mnist.py")
+
+
+@pytest.fixture(scope="module")
+def script():
+    spec = importlib.util.spec_from_file_location("wta_mnist_example", _PATH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("argv, epochs, text", [
+    (["--model", "fc_wta", "--epochs", "40"], 40, "40"),
+    (["--model", "stacked_conv_wta", "--epochs", "3"], 3, "3 per stage"),
+    (["--model", "stacked_conv_wta", "--epochs", "2", "10", "--lr-schedule", "cosine"],
+     [2, 10], "2+10"),
+])
+def test_epochs_one_value_or_one_per_stage(script, argv, epochs, text):
+    args = script.parse_args(argv)
+    assert args.epochs == epochs and script.epochs_text(args) == text
+
+
+def test_stage0_from_is_named_in_the_protocol(script, tmp_path):
+    saved = tmp_path / "conv.keras"
+    saved.write_bytes(b"")
+    args = script.parse_args(["--model", "stacked_conv_wta", "--epochs", "0", "4",
+                              "--stage0-from", str(saved)])
+    assert script.epochs_text(args) == "(stage 0 from conv.keras) 0+4"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--model", "fc_wta", "--epochs", "4", "5"], "one value for fc_wta"),
+    (["--model", "stacked_conv_wta", "--epochs", "1", "2", "3"], "one per stage"),
+    (["--model", "stacked_conv_wta", "--epochs", "-1"], "non-negative"),
+    (["--load-model", "x.keras", "--lr-schedule", "cosine"], "trains a new model"),
+    (["--model", "conv_wta", "--stage0-from", "x.keras"], "starts a new stacked_conv_wta"),
+    (["--model", "stacked_conv_wta", "--stage0-from", "no/such.keras"], "no such file"),
+])
+def test_bad_arguments_are_usage_errors(script, capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_info:
+        script.parse_args(argv)
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
