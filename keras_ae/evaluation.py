@@ -207,7 +207,8 @@ def _train_probe_heads(features, labels, num_classes, l2s, mean, std, epochs=30,
 
 
 def _head_errors(model, num_classes, features, labels, mean, std):
-    """The error fraction of each head of a :func:`_train_probe_heads` model."""
+    """The error fraction of each head of a :func:`_train_probe_heads` model (or of a
+    one-head classifier)."""
     logits = model.predict((np.asarray(features, np.float32) - mean) / std, batch_size=1024,
                            verbose=0)
     predictions = np.argmax(logits.reshape(len(logits), -1, num_classes), axis=-1)
@@ -400,13 +401,11 @@ def choose_on_held_out(labels, candidates, error_of, folds=1, validation_fractio
     else:
         splits = stratified_folds(labels, folds, seed=seed)
     held_out = sum(len(val) for _, val in splits)
-    if vectorized:
-        per_split = [np.asarray(error_of(list(candidates), fit, val), np.float64) * len(val)
-                     for fit, val in splits]
-        errors = [float(e) for e in np.sum(per_split, axis=0) / held_out]
-    else:
-        errors = [sum(error_of(c, fit, val) * len(val) for fit, val in splits) / held_out
-                  for c in candidates]
+    errors_of = error_of if vectorized else (
+        lambda values, fit, val: [error_of(c, fit, val) for c in values])
+    per_split = [np.asarray(errors_of(list(candidates), fit, val), np.float64) * len(val)
+                 for fit, val in splits]
+    errors = [float(e) for e in np.sum(per_split, axis=0) / held_out]
     best = min(errors)
     return {"candidates": list(candidates), "validation_error": errors,
             "validation_examples": int(held_out), "folds": int(folds),
@@ -451,8 +450,8 @@ def choose_weight_decay(features, labels, candidates, num_classes, mean, std, fo
 
 
 def _error(classifier, features, labels, mean, std):
-    logits = classifier.predict((features - mean) / std, batch_size=1024, verbose=0)
-    return float(np.mean(np.argmax(logits, axis=1) != labels))
+    num_classes = classifier.output_shape[-1]
+    return float(_head_errors(classifier, num_classes, features, labels, mean, std)[0])
 
 
 def probe_features(train_features, train_labels, test_features, test_labels, num_labels=None,

@@ -318,9 +318,10 @@ class StackedConvWTA(ZooModel):
         self._check_stage(stage)
         if not isinstance(conv_wta, ConvWTA):
             raise TypeError(f"conv_wta must be a ConvWTA, got {type(conv_wta).__name__}.")
-        if len(conv_wta.get_config()["filters"]) != 1:
+        filters = conv_wta.get_config()["filters"]
+        if len(filters) != 1:
             raise ValueError(f"conv_wta must have one conv layer (a stage has one), got filters "
-                             f"{conv_wta.get_config()['filters']}.")
+                             f"{filters}.")
         pairs = ((conv_wta.encoder.get_layer("conv_0"),
                   self.encoder.get_layer(f"stage{stage}_conv")),
                  (conv_wta.decoder.get_layer("deconv"),
