@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 PAPER = {100: 8.71, 600: 3.31, 1000: 2.83, 3000: 2.10}  # error %, unconfirmed (PAPERS.md)
 
 
-def main(argv=None):
+def build_parser():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", default=None, help="folder holding mnist/ IDX files")
     parser.add_argument("--labels", type=int, nargs="+", default=[100, 600, 1000, 3000])
@@ -36,6 +36,8 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--labelled-fraction", type=float, default=0.5)
     parser.add_argument("--filters", type=int, nargs="+", default=[32, 64])
+    parser.add_argument("--kernel-sizes", type=int, nargs="+", default=[3],
+                        help="conv kernel size: one for all stages or one per stage")
     parser.add_argument("--head-units", type=int, nargs="*", default=[128])
     parser.add_argument("--dropout", type=float, default=0.5)
     parser.add_argument("--lambda-rec", type=float, default=1.0)
@@ -46,15 +48,33 @@ def main(argv=None):
                         help="Adam's learning rate: constant, or annealed to zero over the run")
     parser.add_argument("--model", default="swwae")
     parser.add_argument("--test-size", type=int, default=10000)
+    parser.add_argument("--validation-size", type=int, default=0,
+                        help="hold out this many training images (a fixed seeded draw, the same "
+                             "for every run) as a labelled validation set: never trained on, "
+                             "neither labelled nor unlabelled; each run reports its error on it, "
+                             "so settings can be chosen without the test set")
+    parser.add_argument("--settings-from", metavar="JSON",
+                        help="a benchmarks/swwae_sweep.py results file: checks that this run uses "
+                             "the settings it chose on validation, and records where they came "
+                             "from")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..",
                                                       "benchmarks", "results"))
     parser.add_argument("--tag", default="")
     parser.add_argument("--merge", nargs="+", metavar="JSON",
                         help="combine the runs of earlier result files (e.g. one per seed) into "
                              "one table instead of training")
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
     args = parser.parse_args(argv)
+    if args.validation_size < 0:
+        parser.error(f"--validation-size must be >= 0, got {args.validation_size}")
     if args.merge:
         return merge(args, argv)
+    if args.settings_from:
+        args.chosen = check_settings(parser, args)
 
     import keras
 
@@ -67,6 +87,7 @@ def main(argv=None):
     train_x, train_y = load_arrays("mnist", "train", data_dir=args.data_dir)
     test_x, test_y = load_arrays("mnist", "test", data_dir=args.data_dir)
     test_x, test_y = to_float_images(test_x[: args.test_size]), test_y[: args.test_size]
+    train_x, train_y, val_x, val_y = hold_out(train_x, train_y, args.validation_size)
     runs = []
     for num_labels in args.labels:
         for seed in args.seeds:
@@ -76,19 +97,71 @@ def main(argv=None):
                                          seed=seed, labelled_fraction=args.labelled_fraction)
             model = keras_ae.models.build(
                 args.model, input_shape=tuple(train_x.shape[1:]), filters=args.filters,
-                head_units=args.head_units, dropout=args.dropout, lambda_rec=args.lambda_rec,
-                lambda_m=args.lambda_m)
+                kernel_sizes=kernel_sizes(args), head_units=args.head_units, dropout=args.dropout,
+                lambda_rec=args.lambda_rec, lambda_m=args.lambda_m)
             model.compile(optimizer=keras.optimizers.Adam(learning_rate(
                 args.learning_rate, args.lr_schedule, args.epochs * args.steps_per_epoch)))
             history = model.fit(ds, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
                                 verbose=2, shuffle=False)  # the pipeline shuffles
             predicted = model.predict_classes(test_x)
             error = 100.0 * float(np.mean(predicted != test_y))
-            runs.append({"labels": num_labels, "seed": seed, "test_error_pct": error,
-                         "final_train_loss": float(history.history["loss"][-1]),
-                         "wall_time_s": round(time.time() - t0, 1)})
+            runs.append({"labels": num_labels, "seed": seed, "test_error_pct": error})
+            if len(val_x):
+                runs[-1]["validation_error_pct"] = 100.0 * float(
+                    np.mean(model.predict_classes(val_x) != val_y))
+            runs[-1].update({"final_train_loss": float(history.history["loss"][-1]),
+                             "wall_time_s": round(time.time() - t0, 1)})
             print(json.dumps(runs[-1]), flush=True)
             write(args, argv, runs, start, len(train_x), len(test_x), where)  # after every run
+
+
+VALIDATION_SEED = 2016  # one held-out set for every run, whatever the run's seed
+
+
+def hold_out(images, labels, size):
+    """Splits ``size`` images (a fixed seeded draw) off the training set as a validation set."""
+    if size >= len(images):
+        raise ValueError(f"--validation-size must be below the {len(images)} training images, "
+                         f"got {size}.")
+    order = np.random.default_rng(VALIDATION_SEED).permutation(len(images))
+    train, val = np.sort(order[size:]), np.sort(order[:size])
+    from keras_ae.data import to_float_images
+
+    return images[train], labels[train], to_float_images(images[val]), labels[val]
+
+
+def validation_text(args):
+    chosen, parts = getattr(args, "chosen", None), []
+    if chosen:
+        parts.append(f"Settings chosen on a held-out validation set at {chosen['labels']} labels "
+                     f"(config {chosen['config']!r} of {chosen['file']}).")
+    if getattr(args, "validation_size", 0):
+        parts.append(f"{args.validation_size} training images held out as a labelled validation "
+                     f"set (never trained on); its error is reported per run for choosing "
+                     f"settings without the test set.")
+    else:
+        parts.append("No validation set here: every training image is used, labelled or not.")
+    return " ".join(parts)
+
+
+def check_settings(parser, args):
+    """The sweep's chosen configuration, after checking that ``args`` applies its arguments."""
+    with open(args.settings_from) as f:
+        sweep = json.load(f)
+    chosen = next(r for r in sweep["results"] if r["config"] == sweep["chosen"])
+    wanted = vars(parser.parse_args(chosen["arguments"]))
+    named = {a.lstrip("-").replace("-", "_") for a in chosen["arguments"] if a.startswith("--")}
+    differ = sorted(k for k in named if wanted[k] != getattr(args, k))
+    if differ:
+        parser.error(f"--settings-from {args.settings_from} chose {sweep['chosen']!r} "
+                     f"({' '.join(chosen['arguments'])}); this run differs in "
+                     f"{', '.join('--' + k.replace('_', '-') for k in differ)}")
+    return {"file": os.path.basename(args.settings_from), "config": sweep["chosen"],
+            "arguments": chosen["arguments"], "labels": sweep["labels"]}
+
+
+def kernel_sizes(args):
+    return args.kernel_sizes[0] if len(args.kernel_sizes) == 1 else args.kernel_sizes
 
 
 def write(args, argv, runs, start, train_images, test_images, where, merged_from=None):
@@ -99,10 +172,14 @@ def write(args, argv, runs, start, train_images, test_images, where, merged_from
     labels = sorted({r["labels"] for r in runs})
     summary = []
     for num_labels in labels:
-        errors = [r["test_error_pct"] for r in runs if r["labels"] == num_labels]
+        mine = [r for r in runs if r["labels"] == num_labels]
+        errors = [r["test_error_pct"] for r in mine]
         summary.append({"labels": num_labels, "mean_error_pct": float(np.mean(errors)),
                         "std_error_pct": float(np.std(errors)), "seeds": len(errors),
                         "paper_error_pct": PAPER.get(num_labels)})
+        if all("validation_error_pct" in r for r in mine):
+            summary[-1]["mean_validation_error_pct"] = float(
+                np.mean([r["validation_error_pct"] for r in mine]))
     examples_seen = args.epochs * args.steps_per_epoch * args.batch_size
     record = {
         "experiment": "SWWAE semi-supervised MNIST",
@@ -117,7 +194,7 @@ def write(args, argv, runs, start, train_images, test_images, where, merged_from
         "protocol_gap": (
             "Shortened: each run sees epochs*steps*batch images (see examples_seen_per_run), "
             "a small fraction of the paper's training; seeds as listed (the paper's figures are "
-            "not per-seed). No validation-based model selection, no data augmentation. "
+            "not per-seed). " + validation_text(args) + " No data augmentation. "
             "The paper's MNIST architecture is not given in PAPERS.md; this is a small 2-stage "
             "conv net."),
         "wall_time_s": round(time.time() - start, 1),
@@ -133,7 +210,8 @@ def write(args, argv, runs, start, train_images, test_images, where, merged_from
         f"Command: `{record['command']}`  ",
         f"Machine: {record['machine']}; backend {record['backend']}; total wall time "
         f"{record['wall_time_s']} s. Each run: {args.epochs} x {args.steps_per_epoch} steps of "
-        f"{args.batch_size} (= {record['epochs_over_60k_equivalent']} passes over 60k images), "
+        f"{args.batch_size} (= {record['epochs_over_60k_equivalent']} passes over "
+        f"{train_images} images), "
         f"labelled fraction per batch {args.labelled_fraction}, test on {test_images} images.",
         "",
         f"{record['protocol_gap']}",
@@ -141,10 +219,14 @@ def write(args, argv, runs, start, train_images, test_images, where, merged_from
         "| labels | obtained error % (mean ± std) | seeds | paper (unconfirmed) |",
         "| --- | --- | --- | --- |",
     ]
+    validated = all("mean_validation_error_pct" in s for s in summary)
+    if validated:
+        lines[-2:] = [lines[-2] + " validation error % (mean) |", lines[-1] + " --- |"]
     for s in summary:
         spread = f" ± {s['std_error_pct']:.2f}" if s["seeds"] > 1 else ""
         lines.append(f"| {s['labels']} | {s['mean_error_pct']:.2f}{spread} | "
-                     f"{s['seeds']} | {s['paper_error_pct']} |")
+                     f"{s['seeds']} | {s['paper_error_pct']} |"
+                     + (f" {s['mean_validation_error_pct']:.2f} |" if validated else ""))
     write_report(stem, record, "\n".join(lines) + "\n")
 
 
@@ -155,11 +237,13 @@ def merge(args, argv):
         with open(path) as f:
             record = json.load(f)
         runs += record["runs"]
-        configs.append({"lr_schedule": "constant", **record["config"]})  # older files: constant
+        # older files: constant rate, 3x3 kernels, no validation set
+        configs.append({"lr_schedule": "constant", "kernel_sizes": [3], "validation_size": 0,
+                        "chosen": None, **record["config"]})
         machines.append(record["machine"])
     keys = ("epochs", "steps_per_epoch", "batch_size", "labelled_fraction", "filters",
             "head_units", "dropout", "lambda_rec", "lambda_m", "learning_rate", "lr_schedule",
-            "model")
+            "model", "kernel_sizes", "validation_size", "chosen")
     for c in configs[1:]:
         if any(c[k] != configs[0][k] for k in keys):
             raise ValueError("--merge needs result files trained with the same settings.")
