@@ -38,6 +38,8 @@ CONFIGS = {
     "deep": ["--filters", "32", "64", "128"],
     "kernel_5": ["--kernel-sizes", "5"],
     "dropout_0.7": ["--dropout", "0.7"],
+    "pre_pool": ["--middle-terms", "pre_pool"],
+    "lr_3e-4": ["--learning-rate", "3e-4"],
 }
 
 

@@ -42,6 +42,10 @@ def build_parser():
     parser.add_argument("--dropout", type=float, default=0.5)
     parser.add_argument("--lambda-rec", type=float, default=1.0)
     parser.add_argument("--lambda-m", type=float, default=0.2)
+    parser.add_argument("--middle-terms", choices=("what", "pre_pool"), default="what",
+                        help="what the middle (L2M) terms compare: each intermediate 'what' with "
+                             "its reconstruction, or each pre-pool map with the unpooled decoder "
+                             "map (the models' middle_terms)")
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     # keras_ae.training.SCHEDULES; not imported here, so that --merge starts without Keras
     parser.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant",
@@ -98,7 +102,7 @@ def main(argv=None):
             model = keras_ae.models.build(
                 args.model, input_shape=tuple(train_x.shape[1:]), filters=args.filters,
                 kernel_sizes=kernel_sizes(args), head_units=args.head_units, dropout=args.dropout,
-                lambda_rec=args.lambda_rec, lambda_m=args.lambda_m)
+                lambda_rec=args.lambda_rec, lambda_m=args.lambda_m, middle_terms=args.middle_terms)
             model.compile(optimizer=keras.optimizers.Adam(learning_rate(
                 args.learning_rate, args.lr_schedule, args.epochs * args.steps_per_epoch)))
             history = model.fit(ds, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
@@ -239,11 +243,11 @@ def merge(args, argv):
         runs += record["runs"]
         # older files: constant rate, 3x3 kernels, no validation set
         configs.append({"lr_schedule": "constant", "kernel_sizes": [3], "validation_size": 0,
-                        "chosen": None, **record["config"]})
+                        "chosen": None, "middle_terms": "what", **record["config"]})
         machines.append(record["machine"])
     keys = ("epochs", "steps_per_epoch", "batch_size", "labelled_fraction", "filters",
             "head_units", "dropout", "lambda_rec", "lambda_m", "learning_rate", "lr_schedule",
-            "model", "kernel_sizes", "validation_size", "chosen")
+            "model", "kernel_sizes", "validation_size", "chosen", "middle_terms")
     for c in configs[1:]:
         if any(c[k] != configs[0][k] for k in keys):
             raise ValueError("--merge needs result files trained with the same settings.")
