@@ -33,6 +33,9 @@ CONFIGS = {
     "frac_0.2": ["--labelled-fraction", "0.2"],
     "rec_x5": ["--lambda-rec", "5", "--lambda-m", "1"],
     "rec_x0.2": ["--lambda-rec", "0.2", "--lambda-m", "0.04"],
+    "rec_x50": ["--lambda-rec", "50", "--lambda-m", "10"],
+    "rec_x500": ["--lambda-rec", "500", "--lambda-m", "100"],
+    "no_rec": ["--lambda-rec", "0", "--lambda-m", "0"],  # supervised only: the control
     "linear_head": ["--head-units"],
     "wide": ["--filters", "64", "128"],
     "deep": ["--filters", "32", "64", "128"],
