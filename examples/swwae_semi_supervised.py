@@ -199,8 +199,9 @@ def write(args, argv, runs, start, train_images, test_images, where, merged_from
             "Shortened: each run sees epochs*steps*batch images (see examples_seen_per_run), "
             "a small fraction of the paper's training; seeds as listed (the paper's figures are "
             "not per-seed). " + validation_text(args) + " No data augmentation. "
-            "The paper's MNIST architecture is not given in PAPERS.md; this is a small 2-stage "
-            "conv net."),
+            "The paper's MNIST architecture is not given in PAPERS.md; this is a small "
+            f"{len(args.filters)}-stage conv net ({'-'.join(map(str, args.filters))} filters, "
+            f"{' / '.join(f'{k}x{k}' for k in args.kernel_sizes)} kernels)."),
         "wall_time_s": round(time.time() - start, 1),
         "runs": runs, "summary": summary,
     }
