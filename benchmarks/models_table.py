@@ -62,6 +62,13 @@ def _swwae_status(summary):
     return "target met by the mean with " + " / ".join(map(str, met)) + " labels only"
 
 
+def _seeds_text(summary):
+    counts = [r["seeds"] for r in summary]
+    if len(set(counts)) == 1:
+        return f"{counts[0]} seed(s)"
+    return "/".join(map(str, counts)) + " seeds"
+
+
 def swwae_rows():
     rows = []
     # The longest run is the one closest to the paper's protocol: prefer it when present.
@@ -81,7 +88,7 @@ def swwae_rows():
                        for r in s),
             " / ".join(f"{r['paper_error_pct']}" for r in s) + " (unconfirmed)",
             f"{_swwae_status(s)}: shortened to {semi['epochs_over_60k_equivalent']} passes over "
-            f"the data, {s[0]['seeds']} seed(s), CPU"
+            f"the data, {_seeds_text(s)}, CPU"
             + (f"; settings chosen on held-out training images "
                f"(`{semi['config']['chosen']['file']}`: {semi['config']['chosen']['config']})"
                if semi["config"].get("chosen") else ""),
