@@ -20,8 +20,6 @@ import sys
 import tempfile
 import time
 
-import numpy as np
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 
@@ -63,9 +61,7 @@ def main(argv=None):
     if args.validation_size <= 0:
         parser.error("--validation-size must be positive: the sweep chooses on it")
 
-    import keras
-
-    from keras_ae.reporting import command_line, machine, write_report
+    from keras_ae.reporting import machine
 
     start, where = time.time(), machine()
     example = os.path.join(HERE, "..", "examples", "swwae_semi_supervised.py")
@@ -82,18 +78,15 @@ def main(argv=None):
             subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
             with open(os.path.join(scratch, "swwae_semi_supervised_sweep.json")) as f:
                 record = json.load(f)
-            runs = record["runs"]
-            validation = [r["validation_error_pct"] for r in runs]
-            test = [r["test_error_pct"] for r in runs]
+            summary, = record["summary"]  # one label count: the example's means over seeds
             results.append({
-                "config": name, "arguments": extra, "runs": runs,
-                "mean_validation_error_pct": float(np.mean(validation)),
-                "mean_test_error_pct": float(np.mean(test)),
-                "std_test_error_pct": float(np.std(test)),
+                "config": name, "arguments": extra, "runs": record["runs"],
+                "mean_validation_error_pct": summary["mean_validation_error_pct"],
+                "mean_test_error_pct": summary["mean_error_pct"],
+                "std_test_error_pct": summary["std_error_pct"],
                 "wall_time_s": record["wall_time_s"]})
             print(json.dumps({k: v for k, v in results[-1].items() if k != "runs"}), flush=True)
-            write(args, argv, results, start, where, record, command_line, write_report,
-                  keras.backend.backend())
+            write(args, argv, results, start, where, record)
 
 
 def config_args(name):
@@ -105,7 +98,10 @@ def config_args(name):
     return extra
 
 
-def write(args, argv, results, start, where, last, command_line, write_report, backend):
+def write(args, argv, results, start, where, last):
+    from keras_ae.reporting import command_line, write_report
+
+    backend = last["backend"]  # the runs' own backend (KERAS_BACKEND reaches the subprocesses)
     ranked = sorted(results, key=lambda r: r["mean_validation_error_pct"])
     record = {
         "experiment": "SWWAE semi-supervised settings chosen on a validation set",
