@@ -169,6 +169,11 @@ def kernel_sizes(args):
 
 
 def write(args, argv, runs, start, train_images, test_images, where, merged_from=None):
+    """Writes the JSON record and Markdown table of ``runs``.
+
+    ``merged_from``: for ``--merge``, ``{"files", "backend", "commands"}`` of the pooled files; the
+    record then reports their backend and commands, not those of the merging process.
+    """
     import keras
 
     from keras_ae.reporting import command_line, write_report
@@ -187,8 +192,8 @@ def write(args, argv, runs, start, train_images, test_images, where, merged_from
     examples_seen = args.epochs * args.steps_per_epoch * args.batch_size
     record = {
         "experiment": "SWWAE semi-supervised MNIST",
-        "command": command_line(argv, backend=keras.backend.backend()),
-        "backend": keras.backend.backend(),
+        "command": command_line(argv, backend=None if merged_from else keras.backend.backend()),
+        "backend": merged_from["backend"] if merged_from else keras.backend.backend(),
         "machine": where,
         "platform": platform.platform(),
         "config": vars(args),
@@ -206,13 +211,16 @@ def write(args, argv, runs, start, train_images, test_images, where, merged_from
         "runs": runs, "summary": summary,
     }
     if merged_from:
-        record["merged_from"] = merged_from
+        record["merged_from"] = merged_from["files"]
+        record["source_commands"] = merged_from["commands"]
         record["wall_time_s"] = round(sum(r["wall_time_s"] for r in runs), 1)
     stem = os.path.join(args.out, "swwae_semi_supervised" + (f"_{args.tag}" if args.tag else ""))
     lines = [
         "# SWWAE semi-supervised MNIST: test error %",
         "",
         f"Command: `{record['command']}`  ",
+        *([f"Runs from: {'; '.join(f'`{c}`' for c in record['source_commands'])}  "]
+          if merged_from else []),
         f"Machine: {record['machine']}; backend {record['backend']}; total wall time "
         f"{record['wall_time_s']} s. Each run: {args.epochs} x {args.steps_per_epoch} steps of "
         f"{args.batch_size} (= {record['epochs_over_60k_equivalent']} passes over "
@@ -237,11 +245,13 @@ def write(args, argv, runs, start, train_images, test_images, where, merged_from
 
 def merge(args, argv):
     """Pools the runs of several result files written with the same training settings."""
-    runs, configs, machines = [], [], []
+    runs, configs, machines, backends, commands = [], [], [], [], []
     for path in args.merge:
         with open(path) as f:
             record = json.load(f)
         runs += record["runs"]
+        backends.append(record.get("backend", "unrecorded"))
+        commands.append(record.get("command", f"(not recorded in {os.path.basename(path)})"))
         # older files: constant rate, 3x3 kernels, no validation set
         configs.append({"lr_schedule": "constant", "kernel_sizes": [3], "validation_size": 0,
                         "chosen": None, "middle_terms": "what", **record["config"]})
@@ -255,7 +265,9 @@ def merge(args, argv):
     for k in keys:
         setattr(args, k, configs[0][k])
     write(args, argv, runs, time.time(), record["train_images"], record["test_images"],
-          "; ".join(dict.fromkeys(machines)), merged_from=[os.path.basename(p) for p in args.merge])
+          "; ".join(dict.fromkeys(machines)),
+          merged_from={"files": [os.path.basename(p) for p in args.merge],
+                       "backend": " + ".join(dict.fromkeys(backends)), "commands": commands})
 
 
 if __name__ == "__main__":

@@ -79,6 +79,23 @@ def test_merge_reads_files_written_before_the_new_options(script, tmp_path):
     assert "No validation set" in merged["protocol_gap"]
 
 
+def test_merge_reports_the_runs_backend_and_commands_not_its_own(script, tmp_path):
+    a = _record(tmp_path, "a.json", 0)
+    b = _record(tmp_path, "b.json", 1)
+    for path, command in ((a, "python run-a"), (b, "python run-b")):
+        record = json.loads(open(path).read())
+        record.update(backend="torch", command=command, machine="box, load 0.5")
+        open(path, "w").write(json.dumps(record))
+    script.main(["--merge", a, b, "--out", str(tmp_path), "--tag", "m"])
+    merged = json.loads((tmp_path / "swwae_semi_supervised_m.json").read_text())
+    assert merged["backend"] == "torch"  # the runs' backend, whatever this process runs on
+    assert not merged["command"].startswith("KERAS_BACKEND")
+    assert merged["source_commands"] == ["python run-a", "python run-b"]
+    assert merged["machine"] == "box, load 0.5"  # listed once
+    text = (tmp_path / "swwae_semi_supervised_m.md").read_text()
+    assert "`python run-a`" in text and "`python run-b`" in text
+
+
 def test_merge_refuses_different_validation_sets(script, tmp_path):
     a = _record(tmp_path, "a.json", 0, validation_size=0)
     b = _record(tmp_path, "b.json", 1, validation_size=5000)
