@@ -73,7 +73,8 @@ def _seeds_text(summary):
 def swwae_rows():
     rows = []
     # The longest run is the one closest to the paper's protocol: prefer it when present.
-    semi_file = next(f for f in ("swwae_semi_supervised_chosen_2seeds.json",
+    semi_file = next(f for f in ("swwae_semi_supervised_pre_pool.json",  # >= 2 seeds merged
+                                 "swwae_semi_supervised_chosen_2seeds.json",
                                  "swwae_semi_supervised_chosen.json",
                                  "swwae_semi_supervised_6pass.json",
                                  "swwae_semi_supervised_longer.json",
