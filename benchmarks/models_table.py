@@ -72,7 +72,8 @@ def _seeds_text(summary):
 
 def swwae_rows():
     rows = []
-    # The longest run is the one closest to the paper's protocol: prefer it when present.
+    # Newest protocol first: the latest sweep round's choice, then earlier choices, then the
+    # default-settings runs from longest to shortest; the first file present is the row.
     semi_file = next(f for f in ("swwae_semi_supervised_pre_pool.json",  # >= 2 seeds merged
                                  "swwae_semi_supervised_chosen_2seeds.json",
                                  "swwae_semi_supervised_chosen.json",

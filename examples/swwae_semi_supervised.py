@@ -190,10 +190,11 @@ def write(args, argv, runs, start, train_images, test_images, where, merged_from
             summary[-1]["mean_validation_error_pct"] = float(
                 np.mean([r["validation_error_pct"] for r in mine]))
     examples_seen = args.epochs * args.steps_per_epoch * args.batch_size
+    backend = merged_from["backend"] if merged_from else keras.backend.backend()
     record = {
         "experiment": "SWWAE semi-supervised MNIST",
-        "command": command_line(argv, backend=None if merged_from else keras.backend.backend()),
-        "backend": merged_from["backend"] if merged_from else keras.backend.backend(),
+        "command": command_line(argv, backend=None if merged_from else backend),
+        "backend": backend,
         "machine": where,
         "platform": platform.platform(),
         "config": vars(args),
