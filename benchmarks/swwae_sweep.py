@@ -24,7 +24,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 
 # name -> arguments added to the example's command line (the defaults: filters 32 64, 3x3
-# kernels, head 128 + dropout 0.5, lambda_rec 1, lambda_m 0.2, labelled fraction 0.5, Adam 1e-3)
+# kernels, head 128 + dropout 0.5, lambda_rec 1, lambda_m 0.2, labelled fraction 0.5, Adam 1e-3
+# at a constant rate)
 CONFIGS = {
     "base": [],
     "frac_0.1": ["--labelled-fraction", "0.1"],
@@ -41,6 +42,7 @@ CONFIGS = {
     "dropout_0.7": ["--dropout", "0.7"],
     "pre_pool": ["--middle-terms", "pre_pool"],
     "lr_3e-4": ["--learning-rate", "3e-4"],
+    "cosine": ["--lr-schedule", "cosine"],  # Adam's rate annealed to zero over the run
 }
 
 

@@ -111,6 +111,16 @@ def test_sweep_configs_combine_and_unknown_names_fail(sweep):
         sweep.config_args("base+bogus")
 
 
+def test_every_sweep_config_is_a_valid_command_line_of_the_example(sweep, script):
+    # a misspelt option would only fail an hour into a sweep, in a subprocess
+    parser = script.build_parser()
+    defaults = vars(parser.parse_args([]))
+    for name, extra in sweep.CONFIGS.items():
+        changed = {k for k, v in vars(parser.parse_args(extra)).items() if v != defaults[k]}
+        assert bool(changed) == (name != "base"), name  # each changes something, base nothing
+    assert vars(parser.parse_args(sweep.config_args("cosine")))["lr_schedule"] == "cosine"
+
+
 def _sweep_file(tmp_path):
     path = tmp_path / "swwae_sweep_x.json"
     path.write_text(json.dumps({"chosen": "frac_0.1+deep", "labels": 100, "results": [
