@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 import keras  # noqa: E402
 
 from keras_ae.data import load_arrays, to_float_images  # noqa: E402
-from keras_ae.reporting import command_line, machine  # noqa: E402
+from keras_ae.reporting import command_line, machine, versions  # noqa: E402
 from keras_ae.models.drsae import (  # noqa: E402
     DrSAE,
     DrSAEPhaseSwitch,
@@ -225,7 +225,7 @@ def main(argv=None):
         report = {
             "tag": args.tag, "command": command_line(argv, backend=keras.backend.backend()),
             "backend": keras.backend.backend(), "keras": keras.__version__,
-            "machine": where,
+            "machine": where, "versions": versions(),
             "train_size": n, "val_size": 0 if val is None else len(val[0]),
             "unsupervised_epochs": args.unsupervised_epochs,
             "discriminative_epochs": args.discriminative_epochs, "batch_size": args.batch_size,

@@ -171,8 +171,9 @@ def kernel_sizes(args):
 def write(args, argv, runs, start, train_images, test_images, where, merged_from=None):
     """Writes the JSON record and Markdown table of ``runs``.
 
-    ``merged_from``: for ``--merge``, ``{"files", "backend", "commands"}`` of the pooled files; the
-    record then reports their backend and commands, not those of the merging process.
+    ``merged_from``: for ``--merge``, ``{"files", "backend", "commands", "versions"}`` of the pooled
+    files; the record then reports their backend and commands, not those of the merging process
+    (``source_versions`` are the runs' packages, ``versions`` the merging process's).
     """
     import keras
 
@@ -214,6 +215,7 @@ def write(args, argv, runs, start, train_images, test_images, where, merged_from
     if merged_from:
         record["merged_from"] = merged_from["files"]
         record["source_commands"] = merged_from["commands"]
+        record["source_versions"] = merged_from["versions"]  # "versions": the merging process's
         record["wall_time_s"] = round(sum(r["wall_time_s"] for r in runs), 1)
     stem = os.path.join(args.out, "swwae_semi_supervised" + (f"_{args.tag}" if args.tag else ""))
     lines = [
@@ -246,7 +248,7 @@ def write(args, argv, runs, start, train_images, test_images, where, merged_from
 
 def merge(args, argv):
     """Pools the runs of several result files written with the same training settings."""
-    runs, configs, machines, backends, commands = [], [], [], [], []
+    runs, configs, machines, backends, commands, versions = [], [], [], [], [], []
     for path in args.merge:
         with open(path) as f:
             record = json.load(f)
@@ -257,6 +259,7 @@ def merge(args, argv):
         configs.append({"lr_schedule": "constant", "kernel_sizes": [3], "validation_size": 0,
                         "chosen": None, "middle_terms": "what", **record["config"]})
         machines.append(record["machine"])
+        versions.append(record.get("versions"))  # None: not recorded (files before 2026-11-25)
     keys = ("epochs", "steps_per_epoch", "batch_size", "labelled_fraction", "filters",
             "head_units", "dropout", "lambda_rec", "lambda_m", "learning_rate", "lr_schedule",
             "model", "kernel_sizes", "validation_size", "chosen", "middle_terms")
@@ -268,7 +271,8 @@ def merge(args, argv):
     write(args, argv, runs, time.time(), record["train_images"], record["test_images"],
           "; ".join(dict.fromkeys(machines)),
           merged_from={"files": [os.path.basename(p) for p in args.merge],
-                       "backend": " + ".join(dict.fromkeys(backends)), "commands": commands})
+                       "backend": " + ".join(dict.fromkeys(backends)), "commands": commands,
+                       "versions": versions})
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ import numpy as np
 import keras_ae
 from keras_ae import evaluation, visualize
 from keras_ae.data import load_arrays, make_dataset, to_float_images
-from keras_ae.reporting import command_line, machine
+from keras_ae.reporting import command_line, machine, versions
 from keras_ae.models.wta import ConvWTA, FCWTA, StackedConvWTA, train_greedily
 from keras_ae.training import SCHEDULES, learning_rate
 
@@ -267,7 +267,7 @@ def main(argv=None):
         "backend": keras.backend.backend(),
         "keras": keras.__version__,
         "keras_ae": keras_ae.__version__,
-        "machine": where,
+        "machine": where, "versions": versions(),
         "config": model.get_config(),
         "args": vars(args),
         "data": {"autoencoder_train_images": len(ae_train), "probe_train_images": len(x_train),

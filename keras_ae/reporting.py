@@ -1,4 +1,5 @@
-"""What to record next to a result: where it ran, how it was started, when; and the writing of it.
+"""What to record next to a result: where it ran, with what, how it was started, when; and the
+writing of it.
 
 Shared by the benchmark scripts (``benchmarks/``) and the example scripts (``examples/``). This
 module uses no deep-learning framework: ``machine()`` asks ``nvidia-smi`` about GPUs.
@@ -14,7 +15,10 @@ import subprocess
 import sys
 import time
 
-__all__ = ["command_line", "machine", "timestamp", "write_report"]
+__all__ = ["command_line", "machine", "timestamp", "versions", "write_report", "PACKAGES"]
+
+#: The distributions whose versions :func:`versions` reports, when installed.
+PACKAGES = ("keras", "numpy", "tensorflow", "jax", "jaxlib", "torch", "keras-ae")
 
 
 def _gpus():
@@ -72,11 +76,49 @@ def timestamp():
     return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
 
 
+def versions():
+    """Python's version and those of the installed :data:`PACKAGES` (a framework upgrade can move
+    a result as much as a change of settings can; the record should say which ran).
+
+    Read from the installed distributions' metadata: nothing is imported.
+    """
+    from importlib import metadata
+
+    found = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return found
+
+
+def _write_whole(texts):
+    """Writes each ``{path: text}`` through a temporary file, all of them before any is renamed
+    into place: a failure while writing leaves every old file as it was, and a reader never sees
+    half of a file."""
+    aside = {path: f"{path}.tmp{os.getpid()}" for path in texts}
+    try:
+        for path, text in texts.items():
+            with open(aside[path], "w") as f:
+                f.write(text)
+        for path, tmp in aside.items():
+            os.replace(tmp, path)
+    finally:
+        for tmp in aside.values():
+            if os.path.exists(tmp):
+                os.remove(tmp)
+
+
 def write_report(stem, record, markdown, indent=1):
-    """Writes ``record`` to ``stem.json`` and ``markdown`` to ``stem.md``, then prints the latter."""
+    """Writes ``record`` to ``stem.json`` and ``markdown`` to ``stem.md``, then prints the latter.
+
+    The JSON record gains ``"versions"`` (:func:`versions`, of the environment writing it) unless
+    it has one. Both files are written aside first, then renamed into place: a failure
+    leaves the previous pair as it was.
+    """
     os.makedirs(os.path.dirname(os.path.abspath(stem)), exist_ok=True)
-    with open(stem + ".json", "w") as f:
-        json.dump(record, f, indent=indent)
-    with open(stem + ".md", "w") as f:
-        f.write(markdown)
+    if "versions" not in record:
+        record = {**record, "versions": versions()}
+    _write_whole({stem + ".json": json.dumps(record, indent=indent), stem + ".md": markdown})
     print(markdown.rstrip("\n"))

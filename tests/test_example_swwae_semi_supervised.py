@@ -5,6 +5,7 @@ import importlib.util
 import json
 import os
 
+import keras
 import numpy as np
 import pytest
 
@@ -85,12 +86,16 @@ def test_merge_reports_the_runs_backend_and_commands_not_its_own(script, tmp_pat
     for path, command in ((a, "python run-a"), (b, "python run-b")):
         record = json.loads(open(path).read())
         record.update(backend="torch", command=command, machine="box, load 0.5")
+        if path == b:
+            record["versions"] = {"keras": "3.99"}  # a is an older file: none recorded
         open(path, "w").write(json.dumps(record))
     script.main(["--merge", a, b, "--out", str(tmp_path), "--tag", "m"])
     merged = json.loads((tmp_path / "swwae_semi_supervised_m.json").read_text())
     assert merged["backend"] == "torch"  # the runs' backend, whatever this process runs on
     assert not merged["command"].startswith("KERAS_BACKEND")
     assert merged["source_commands"] == ["python run-a", "python run-b"]
+    assert merged["source_versions"] == [None, {"keras": "3.99"}]
+    assert merged["versions"]["keras"] == keras.__version__  # the merging process's own
     assert merged["machine"] == "box, load 0.5"  # listed once
     text = (tmp_path / "swwae_semi_supervised_m.md").read_text()
     assert "`python run-a`" in text and "`python run-b`" in text

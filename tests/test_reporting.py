@@ -66,7 +66,41 @@ def test_write_report(tmp_path, capsys):
     stem = str(tmp_path / "new_folder" / "result")
     reporting.write_report(stem, {"x": [1, 2]}, "# Title\n\n| a |\n")
     with open(stem + ".json") as f:
-        assert json.load(f) == {"x": [1, 2]}
+        assert json.load(f) == {"x": [1, 2], "versions": reporting.versions()}
     with open(stem + ".md") as f:
         assert f.read() == "# Title\n\n| a |\n"
     assert capsys.readouterr().out == "# Title\n\n| a |\n"
+
+
+def test_versions_name_python_and_the_installed_frameworks():
+    import platform
+
+    import keras
+    import numpy
+
+    found = reporting.versions()
+    # oracles: the modules' own version attributes
+    assert found["python"] == platform.python_version()
+    assert found["keras"] == keras.__version__ and found["numpy"] == numpy.__version__
+    assert set(found) <= {"python", *reporting.PACKAGES} and "keras-ae" in found
+
+
+def test_write_report_keeps_versions_the_record_already_has(tmp_path, capsys):
+    stem = str(tmp_path / "r")
+    reporting.write_report(stem, {"versions": {"keras": "3.0"}}, "")
+    with open(stem + ".json") as f:
+        assert json.load(f) == {"versions": {"keras": "3.0"}}
+
+
+def test_a_failed_write_leaves_the_previous_report_whole(tmp_path, capsys):
+    stem = str(tmp_path / "r")
+    reporting.write_report(stem, {"x": 1}, "# old\n")
+    with pytest.raises(TypeError):  # not JSON-serialisable: fails before any file is touched
+        reporting.write_report(stem, {"x": object()}, "# new\n")
+    with pytest.raises(TypeError):  # the Markdown fails while being written
+        reporting.write_report(stem, {"x": 2}, b"# new\n")
+    with open(stem + ".md") as f:
+        assert f.read() == "# old\n"
+    with open(stem + ".json") as f:
+        assert json.load(f)["x"] == 1  # the pair stays a pair
+    assert sorted(os.listdir(tmp_path)) == ["r.json", "r.md"]  # no temporary file left behind
