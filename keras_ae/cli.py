@@ -17,6 +17,8 @@ import os
 import sys
 import time
 
+from keras_ae.reporting import write_whole
+
 
 class CLIError(Exception):
     """A user error: printed as one line, exit status 2."""
@@ -41,10 +43,7 @@ def _parse_overrides(pairs):
 
 
 def _atomic_json(obj, path):
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(obj, f, indent=2, sort_keys=True)
-    os.replace(tmp, path)
+    write_whole({path: json.dumps(obj, indent=2, sort_keys=True)})
 
 
 def _atomic_save(model, path):

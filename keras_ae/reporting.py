@@ -15,7 +15,8 @@ import subprocess
 import sys
 import time
 
-__all__ = ["command_line", "machine", "timestamp", "versions", "write_report", "PACKAGES"]
+__all__ = ["command_line", "machine", "timestamp", "versions", "write_report", "write_whole",
+           "PACKAGES"]
 
 #: The distributions whose versions :func:`versions` reports, when installed.
 PACKAGES = ("keras", "numpy", "tensorflow", "jax", "jaxlib", "torch", "keras-ae")
@@ -93,7 +94,7 @@ def versions():
     return found
 
 
-def _write_whole(texts):
+def write_whole(texts):
     """Writes each ``{path: text}`` through a temporary file, all of them before any is renamed
     into place: a failure while writing leaves every old file as it was, and a reader never sees
     half of a file."""
@@ -120,5 +121,5 @@ def write_report(stem, record, markdown, indent=1):
     os.makedirs(os.path.dirname(os.path.abspath(stem)), exist_ok=True)
     if "versions" not in record:
         record = {**record, "versions": versions()}
-    _write_whole({stem + ".json": json.dumps(record, indent=indent), stem + ".md": markdown})
+    write_whole({stem + ".json": json.dumps(record, indent=indent), stem + ".md": markdown})
     print(markdown.rstrip("\n"))
