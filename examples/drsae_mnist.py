@@ -30,7 +30,8 @@ sys.path.insert(0, os.path.dirname(HERE))
 import keras  # noqa: E402
 
 from keras_ae.data import load_arrays, to_float_images  # noqa: E402
-from keras_ae.reporting import command_line, machine, versions  # noqa: E402
+from keras_ae import reporting  # noqa: E402
+from keras_ae.reporting import command_line, machine  # noqa: E402
 from keras_ae.models.drsae import (  # noqa: E402
     DrSAE,
     DrSAEPhaseSwitch,
@@ -210,7 +211,7 @@ def main(argv=None):
     os.makedirs(args.out_dir, exist_ok=True)
     prefix = os.path.join(args.out_dir, f"drsae_{args.tag}")
 
-    def write_report(runs, analysis):
+    def save(runs, analysis):
         summary = []
         for units, steps in parse_configs(args.configs):
             errs = [r["test_error_percent"] for r in runs_of(runs, units, steps)]
@@ -224,8 +225,7 @@ def main(argv=None):
                             "paper_error_percent": PAPER.get((units, steps))})
         report = {
             "tag": args.tag, "command": command_line(argv, backend=keras.backend.backend()),
-            "backend": keras.backend.backend(), "keras": keras.__version__,
-            "machine": where, "versions": versions(),
+            "backend": keras.backend.backend(), "machine": where,
             "train_size": n, "val_size": 0 if val is None else len(val[0]),
             "unsupervised_epochs": args.unsupervised_epochs,
             "discriminative_epochs": args.discriminative_epochs, "batch_size": args.batch_size,
@@ -243,10 +243,7 @@ def main(argv=None):
                  + args.note)).strip(),
             "summary": summary, "runs": runs, "analysis": analysis,
         }
-        with open(prefix + ".json", "w") as f:
-            json.dump(report, f, indent=2)
-        with open(prefix + ".md", "w") as f:
-            f.write(markdown(report))
+        reporting.write_report(prefix, report, markdown(report), indent=2, echo=False)
         return report
 
     runs, analysis = [], None
@@ -261,7 +258,7 @@ def main(argv=None):
             if args.analysis and ci == 0 and seed == 0:
                 analysis = {"config": f"{units}x{steps}",
                             **analyse(model, x_test[:5000], y_test[:5000], prefix)}
-            report = write_report(runs, analysis)  # after every run: a cut-off job keeps its results
+            report = save(runs, analysis)  # after every run: a cut-off job keeps its results
 
     print(markdown(report))
 

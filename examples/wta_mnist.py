@@ -15,7 +15,6 @@ probes with a linear SVM; the JSON records how far this run is from that protoco
 """
 
 import argparse
-import json
 import os
 import time
 
@@ -25,7 +24,7 @@ import numpy as np
 import keras_ae
 from keras_ae import evaluation, visualize
 from keras_ae.data import load_arrays, make_dataset, to_float_images
-from keras_ae.reporting import command_line, machine, versions
+from keras_ae.reporting import command_line, machine, write_report
 from keras_ae.models.wta import ConvWTA, FCWTA, StackedConvWTA, train_greedily
 from keras_ae.training import SCHEDULES, learning_rate
 
@@ -265,9 +264,8 @@ def main(argv=None):
         "model": args.model,
         "command": command_line(argv, backend=keras.backend.backend()),
         "backend": keras.backend.backend(),
-        "keras": keras.__version__,
         "keras_ae": keras_ae.__version__,
-        "machine": where, "versions": versions(),
+        "machine": where,
         "config": model.get_config(),
         "args": vars(args),
         "data": {"autoencoder_train_images": len(ae_train), "probe_train_images": len(x_train),
@@ -290,9 +288,6 @@ def main(argv=None):
                if args.probe_l2 == "auto" else f"weight decay {args.probe_l2:g}")
             + f"), {len(args.seeds)} seed(s)."),
     }
-    with open(os.path.join(args.out_dir, f"wta_{tag}.json"), "w") as f:
-        json.dump(record, f, indent=2, default=str)
-
     rows = ["| Model | Dataset | Labels | Linear-probe error % (obtained) | Reference % | "
             "Run | Script |", "| --- | --- | --- | --- | --- | --- | --- |"]
     for spec, s in summary.items():
@@ -307,10 +302,11 @@ def main(argv=None):
         f"{r['feature_activity']['features']} features never active, median feature active on "
         f"{100 * r['feature_activity']['median_active_fraction']:.1f} % of images"
         for r in runs) + "."
-    with open(os.path.join(args.out_dir, f"wta_{tag}.md"), "w") as f:
-        f.write(f"# {args.model} on MNIST ({tag})\n\n`{record['command']}`\n\n"
-                + "\n".join(rows) + f"\n\n{record['protocol_gap']}\n\n{activity}\n\nPaper: "
-                f"{PAPER_NOTE[args.model]}.\n\nFilters: `{record['filters_png']}`.\n")
+    write_report(
+        os.path.join(args.out_dir, f"wta_{tag}"), record,
+        f"# {args.model} on MNIST ({tag})\n\n`{record['command']}`\n\n" + "\n".join(rows)
+        + f"\n\n{record['protocol_gap']}\n\n{activity}\n\nPaper: {PAPER_NOTE[args.model]}.\n\n"
+        f"Filters: `{record['filters_png']}`.\n", indent=2, default=str, echo=False)
     print("\n".join(rows))
     return record
 

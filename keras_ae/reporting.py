@@ -111,15 +111,19 @@ def write_whole(texts):
                 os.remove(tmp)
 
 
-def write_report(stem, record, markdown, indent=1):
-    """Writes ``record`` to ``stem.json`` and ``markdown`` to ``stem.md``, then prints the latter.
+def write_report(stem, record, markdown, indent=1, default=None, echo=True):
+    """Writes ``record`` to ``stem.json`` and ``markdown`` to ``stem.md``, then prints the latter
+    (unless ``echo`` is false).
 
     The JSON record gains ``"versions"`` (:func:`versions`, of the environment writing it) unless
-    it has one. Both files are written aside first, then renamed into place: a failure
+    it has one; ``default`` is passed to :func:`json.dumps` (e.g. ``str`` for values JSON has no
+    type for). Both files are written aside first, then renamed into place: a failure
     leaves the previous pair as it was.
     """
     os.makedirs(os.path.dirname(os.path.abspath(stem)), exist_ok=True)
     if "versions" not in record:
         record = {**record, "versions": versions()}
-    write_whole({stem + ".json": json.dumps(record, indent=indent), stem + ".md": markdown})
-    print(markdown.rstrip("\n"))
+    write_whole({stem + ".json": json.dumps(record, indent=indent, default=default),
+                 stem + ".md": markdown})
+    if echo:
+        print(markdown.rstrip("\n"))

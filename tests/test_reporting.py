@@ -104,3 +104,14 @@ def test_a_failed_write_leaves_the_previous_report_whole(tmp_path, capsys):
     with open(stem + ".json") as f:
         assert json.load(f)["x"] == 1  # the pair stays a pair
     assert sorted(os.listdir(tmp_path)) == ["r.json", "r.md"]  # no temporary file left behind
+
+
+def test_write_report_default_and_quiet(tmp_path, capsys):
+    import pathlib
+
+    stem = str(tmp_path / "r")
+    reporting.write_report(stem, {"where": pathlib.PurePosixPath("a/b")}, "# quiet\n",
+                           default=str, echo=False)
+    with open(stem + ".json") as f:
+        assert json.load(f)["where"] == "a/b"  # json.dumps(..., default=str)'s text for it
+    assert capsys.readouterr().out == ""
