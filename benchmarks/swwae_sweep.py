@@ -43,6 +43,8 @@ CONFIGS = {
     "pre_pool": ["--middle-terms", "pre_pool"],
     "lr_3e-4": ["--learning-rate", "3e-4"],
     "cosine": ["--lr-schedule", "cosine"],  # Adam's rate annealed to zero over the run
+    "shift_1": ["--labelled-shift", "1"],  # labelled images moved by up to 1 pixel per axis
+    "shift_2": ["--labelled-shift", "2"],
 }
 
 

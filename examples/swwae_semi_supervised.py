@@ -35,6 +35,9 @@ def build_parser():
     parser.add_argument("--steps-per-epoch", type=int, default=300)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--labelled-fraction", type=float, default=0.5)
+    parser.add_argument("--labelled-shift", type=int, default=0,
+                        help="data augmentation: move each labelled image, every time it is "
+                             "drawn, by up to this many pixels along each axis (0: none)")
     parser.add_argument("--filters", type=int, nargs="+", default=[32, 64])
     parser.add_argument("--kernel-sizes", type=int, nargs="+", default=[3],
                         help="conv kernel size: one for all stages or one per stage")
@@ -98,7 +101,8 @@ def main(argv=None):
             keras.utils.set_random_seed(seed)
             t0 = time.time()
             ds = semi_supervised_dataset(train_x, train_y, num_labels, batch_size=args.batch_size,
-                                         seed=seed, labelled_fraction=args.labelled_fraction)
+                                         seed=seed, labelled_fraction=args.labelled_fraction,
+                                         labelled_shift=args.labelled_shift)
             model = keras_ae.models.build(
                 args.model, input_shape=tuple(train_x.shape[1:]), filters=args.filters,
                 kernel_sizes=kernel_sizes(args), head_units=args.head_units, dropout=args.dropout,
@@ -164,6 +168,14 @@ def check_settings(parser, args):
             "arguments": chosen["arguments"], "labels": sweep["labels"]}
 
 
+def augmentation_text(args):
+    shift = getattr(args, "labelled_shift", 0)
+    if not shift:
+        return "No data augmentation."
+    return (f"Data augmentation the paper does not describe: each labelled image is moved by a "
+            f"random shift of up to {shift} pixel(s) along each axis every time it is drawn.")
+
+
 def kernel_sizes(args):
     return args.kernel_sizes[0] if len(args.kernel_sizes) == 1 else args.kernel_sizes
 
@@ -205,7 +217,7 @@ def write(args, argv, runs, start, train_images, test_images, where, merged_from
         "protocol_gap": (
             "Shortened: each run sees epochs*steps*batch images (see examples_seen_per_run), "
             "a small fraction of the paper's training; seeds as listed (the paper's figures are "
-            "not per-seed). " + validation_text(args) + " No data augmentation. "
+            "not per-seed). " + validation_text(args) + " " + augmentation_text(args) + " "
             "The paper's MNIST architecture is not given in PAPERS.md; this is a small "
             f"{len(args.filters)}-stage conv net ({'-'.join(map(str, args.filters))} filters, "
             f"{' / '.join(f'{k}x{k}' for k in args.kernel_sizes)} kernels)."),
@@ -257,12 +269,14 @@ def merge(args, argv):
         commands.append(record.get("command", f"(not recorded in {os.path.basename(path)})"))
         # older files: constant rate, 3x3 kernels, no validation set
         configs.append({"lr_schedule": "constant", "kernel_sizes": [3], "validation_size": 0,
-                        "chosen": None, "middle_terms": "what", **record["config"]})
+                        "chosen": None, "middle_terms": "what", "labelled_shift": 0,
+                        **record["config"]})
         machines.append(record["machine"])
         versions.append(record.get("versions"))  # None: not recorded (files before 2026-11-25)
     keys = ("epochs", "steps_per_epoch", "batch_size", "labelled_fraction", "filters",
             "head_units", "dropout", "lambda_rec", "lambda_m", "learning_rate", "lr_schedule",
-            "model", "kernel_sizes", "validation_size", "chosen", "middle_terms")
+            "model", "kernel_sizes", "validation_size", "chosen", "middle_terms",
+            "labelled_shift")
     for c in configs[1:]:
         if any(c[k] != configs[0][k] for k in keys):
             raise ValueError("--merge needs result files trained with the same settings.")

@@ -192,3 +192,58 @@ def test_semi_supervised_pipeline_mixes_for_fit():
     plain = data.semi_supervised_dataset(images, labels, num_labels=20, batch_size=50)
     ys = np.concatenate([y for _, y in plain.as_numpy_iterator()])
     assert (ys != -1).sum() == 20
+
+
+def _np_shift(image, dy, dx):
+    """NumPy oracle: ``image`` moved down by dy and right by dx pixels, zeros filling in."""
+    out = np.zeros_like(image)
+    h, w = image.shape[:2]
+    out[max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
+        image[max(-dy, 0):h + min(-dy, 0), max(-dx, 0):w + min(-dx, 0)]
+    return out
+
+
+def test_labelled_shift_translates_only_labelled_examples():
+    rng = np.random.default_rng(1)
+    images = rng.integers(1, 256, (300, 9, 8, 1), dtype=np.uint8)  # no zero pixel: shifts show
+    labels = np.arange(300) % 10
+    originals = data.to_float_images(images)
+    ds = data.semi_supervised_dataset(images, labels, num_labels=30, batch_size=64, seed=5,
+                                      labelled_fraction=0.5, labelled_shift=2)
+    shifts = set()
+    for x, y in ds.take(6).as_numpy_iterator():
+        for image, label in zip(x, y):
+            if label == -1:  # unlabelled: an original, untouched
+                assert any(np.array_equal(image, o) for o in originals)
+                continue
+            found = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)
+                     for o in originals[labels == label]
+                     if np.array_equal(image, _np_shift(o, dy, dx))]
+            assert len(found) == 1, found
+            shifts.add(found[0])
+    assert len(shifts) > 15  # most of the 25 offsets turn up: the shift is drawn per example
+    again = data.semi_supervised_dataset(images, labels, num_labels=30, batch_size=64, seed=5,
+                                         labelled_fraction=0.5, labelled_shift=2)
+    third = data.semi_supervised_dataset(images, labels, num_labels=30, batch_size=64, seed=5,
+                                         labelled_fraction=0.5, labelled_shift=2)
+    for (a, _), (b, _) in zip(again.take(3).as_numpy_iterator(),
+                              third.take(3).as_numpy_iterator()):
+        np.testing.assert_array_equal(a, b)  # the same seed, the same pipeline
+
+
+def test_labelled_shift_flattens_after_shifting_and_checks_its_argument():
+    images = np.arange(1, 1 + 40 * 36, dtype=np.float32).reshape(40, 6, 6) % 250 + 1
+    labels = np.arange(40) % 10
+    ds = data.semi_supervised_dataset(images.astype(np.uint8), labels, num_labels=10,
+                                      batch_size=8, labelled_fraction=0.5, labelled_shift=1,
+                                      flatten=True)
+    x, _ = next(ds.as_numpy_iterator())
+    assert x.shape == (8, 36)
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match="labelled_shift"):
+            data.semi_supervised_dataset(images, labels, 10, labelled_fraction=0.5,
+                                         labelled_shift=bad)
+    with pytest.raises(ValueError, match="labelled_shift"):
+        data.semi_supervised_dataset(images, labels, 10, labelled_fraction=0.5, labelled_shift=3)
+    with pytest.raises(ValueError, match="labelled_fraction"):
+        data.semi_supervised_dataset(images, labels, 10, labelled_shift=1)

@@ -154,3 +154,18 @@ def test_settings_from_a_sweep_refuses_a_run_that_differs(script, tmp_path, caps
     with pytest.raises(SystemExit):
         script.check_settings(parser, args)
     assert "this run differs in --filters" in capsys.readouterr().err
+
+
+def test_merge_treats_older_files_as_unshifted_and_refuses_mixed_shifts(script, tmp_path):
+    old = _record(tmp_path, "old.json", 0)  # written before --labelled-shift: no augmentation
+    plain = _record(tmp_path, "plain.json", 1, labelled_shift=0)
+    shifted = _record(tmp_path, "shifted.json", 2, labelled_shift=2)
+    script.main(["--merge", old, plain, "--out", str(tmp_path), "--tag", "m"])
+    merged = json.loads((tmp_path / "swwae_semi_supervised_m.json").read_text())
+    assert "No data augmentation" in merged["protocol_gap"]
+    with pytest.raises(ValueError, match="same settings"):
+        script.main(["--merge", old, shifted, "--out", str(tmp_path), "--tag", "x"])
+    shifted_too = _record(tmp_path, "shifted_too.json", 3, labelled_shift=2)
+    script.main(["--merge", shifted, shifted_too, "--out", str(tmp_path), "--tag", "s"])
+    merged = json.loads((tmp_path / "swwae_semi_supervised_s.json").read_text())
+    assert "up to 2 pixel(s)" in merged["protocol_gap"]

@@ -48,13 +48,18 @@ def labelled_mask(labels):
 
 
 def semi_supervised_dataset(images, labels, num_labels, batch_size=128, seed=0,
-                            labelled_fraction=None, flatten=False):
+                            labelled_fraction=None, flatten=False, labelled_shift=0):
     """A training pipeline mixing labelled and unlabelled examples.
 
     Args:
         labelled_fraction: if given, each batch draws labelled examples with this probability
             (the few labelled ones are repeated), so 100 labels among 60,000 images still reach
             the classifier every step. ``None`` keeps the natural proportion.
+        labelled_shift: translate each labelled example, every time it is drawn, by a random
+            whole number of pixels in ``[-labelled_shift, labelled_shift]`` along each spatial
+            axis (independently; the uncovered border is filled with zeros). Data augmentation
+            for the repeated labelled examples; unlabelled ones are left as they are. Needs
+            ``labelled_fraction``; images of shape ``(N, H, W)`` or ``(N, H, W, C)``.
 
     Yields ``(images, labels)`` with ``labels == UNLABELLED`` for unlabelled examples. The
     pipeline repeats forever when ``labelled_fraction`` is set: pass ``steps_per_epoch`` to fit.
@@ -63,8 +68,14 @@ def semi_supervised_dataset(images, labels, num_labels, batch_size=128, seed=0,
 
     from keras_ae.data.loading import make_dataset, to_float_images
 
+    if isinstance(labelled_shift, bool) or not isinstance(labelled_shift, (int, np.integer)) \
+            or labelled_shift < 0:
+        raise ValueError(f"labelled_shift must be a whole number of pixels >= 0, got "
+                         f"{labelled_shift!r}.")
     partial = keep_labels(labels, num_labels, seed=seed)
     if labelled_fraction is None:
+        if labelled_shift:
+            raise ValueError("labelled_shift needs labelled_fraction (the mixed pipeline).")
         return make_dataset(images, partial, batch_size=batch_size, seed=seed, flatten=flatten)
     if not 0.0 < labelled_fraction < 1.0:
         raise ValueError(f"labelled_fraction must be in (0, 1), got {labelled_fraction!r}.")
@@ -73,15 +84,38 @@ def semi_supervised_dataset(images, labels, num_labels, batch_size=128, seed=0,
         raise ValueError("labelled_fraction needs at least one labelled example (num_labels > 0).")
 
     x = to_float_images(images)
-    if flatten:
-        x = x.reshape(len(x), -1)
+    if labelled_shift:
+        if x.ndim not in (3, 4):
+            raise ValueError(f"labelled_shift needs images of shape (N, H, W) or (N, H, W, C), "
+                             f"got shape {x.shape}.")
+        if 2 * labelled_shift >= min(x.shape[1:3]):
+            raise ValueError(f"labelled_shift={labelled_shift} would move whole "
+                             f"{x.shape[1]}x{x.shape[2]} images out of the frame.")
     y = partial.astype(np.int32)
 
-    def stream(m):
+    def stream(m, shift=0):
         ds = tf.data.Dataset.from_tensor_slices((x[m], y[m]))
-        return ds.shuffle(int(m.sum()), seed=seed).repeat()
+        ds = ds.shuffle(int(m.sum()), seed=seed).repeat()
+        if shift:  # per draw, from a stateless seed: the same pipeline for the same seed
+            ds = ds.enumerate().map(lambda i, xy: (_shifted(xy[0], shift, (seed, i)), xy[1]))
+        if flatten:
+            ds = ds.map(lambda image, label: (tf.reshape(image, [-1]), label))
+        return ds
 
     mixed = tf.data.Dataset.sample_from_datasets(
-        [stream(mask), stream(~mask)], weights=[labelled_fraction, 1.0 - labelled_fraction],
-        seed=seed)
+        [stream(mask, labelled_shift), stream(~mask)],
+        weights=[labelled_fraction, 1.0 - labelled_fraction], seed=seed)
     return mixed.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+
+
+def _shifted(image, shift, seed):
+    """``image`` (H, W[, C]) translated by a random (dy, dx) in [-shift, shift]², zeros filling in."""
+    import tensorflow as tf
+
+    height, width = image.shape[0], image.shape[1]
+    offset = tf.random.stateless_uniform([2], seed=tf.cast(tf.stack(seed), tf.int64),
+                                         minval=0, maxval=2 * shift + 1, dtype=tf.int64)
+    padding = [[shift, shift], [shift, shift]] + [[0, 0]] * (image.shape.rank - 2)
+    padded = tf.pad(image, padding)
+    # the window starting at (shift - dy, shift - dx) holds the image moved by (dy, dx)
+    return padded[offset[0]:offset[0] + height, offset[1]:offset[1] + width]
