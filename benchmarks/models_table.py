@@ -75,7 +75,8 @@ def swwae_rows():
     # Newest protocol first: the latest sweep round's choice (12.03 passes, then 6.02), then
     # earlier choices, then the default-settings runs from longest to shortest; the first file
     # present is the row. A `--merge`d file is made by hand once >= 2 seeds are complete.
-    semi_file = next(f for f in ("swwae_semi_supervised_pre_pool_12p.json",
+    semi_file = next(f for f in ("swwae_semi_supervised_pre_pool_d07_12p.json",
+                                 "swwae_semi_supervised_pre_pool_12p.json",
                                  "swwae_semi_supervised_pre_pool.json",
                                  "swwae_semi_supervised_chosen_2seeds.json",
                                  "swwae_semi_supervised_chosen.json",
