@@ -30,8 +30,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 import keras  # noqa: E402
 
 from keras_ae.data import load_arrays, to_float_images  # noqa: E402
-from keras_ae import reporting  # noqa: E402
-from keras_ae.reporting import command_line, machine  # noqa: E402
+from keras_ae.reporting import command_line, machine, write_report  # noqa: E402
 from keras_ae.models.drsae import (  # noqa: E402
     DrSAE,
     DrSAEPhaseSwitch,
@@ -243,7 +242,7 @@ def main(argv=None):
                  + args.note)).strip(),
             "summary": summary, "runs": runs, "analysis": analysis,
         }
-        reporting.write_report(prefix, report, markdown(report), indent=2, echo=False)
+        write_report(prefix, report, markdown(report), indent=2, echo=False)
         return report
 
     runs, analysis = [], None

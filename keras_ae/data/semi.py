@@ -92,14 +92,15 @@ def semi_supervised_dataset(images, labels, num_labels, batch_size=128, seed=0,
             raise ValueError(f"labelled_shift={labelled_shift} would move whole "
                              f"{x.shape[1]}x{x.shape[2]} images out of the frame.")
     y = partial.astype(np.int32)
+    flat = x.reshape(len(x), -1) if flatten else x  # flattened once, where nothing is shifted
 
     def stream(m, shift=0):
-        ds = tf.data.Dataset.from_tensor_slices((x[m], y[m]))
+        ds = tf.data.Dataset.from_tensor_slices((x[m] if shift else flat[m], y[m]))
         ds = ds.shuffle(int(m.sum()), seed=seed).repeat()
         if shift:  # per draw, from a stateless seed: the same pipeline for the same seed
             ds = ds.enumerate().map(lambda i, xy: (_shifted(xy[0], shift, (seed, i)), xy[1]))
-        if flatten:
-            ds = ds.map(lambda image, label: (tf.reshape(image, [-1]), label))
+            if flatten:
+                ds = ds.map(lambda image, label: (tf.reshape(image, [-1]), label))
         return ds
 
     mixed = tf.data.Dataset.sample_from_datasets(
