@@ -101,6 +101,19 @@ def test_merge_reports_the_runs_backend_and_commands_not_its_own(script, tmp_pat
     assert "`python run-a`" in text and "`python run-b`" in text
 
 
+def test_merge_lists_a_machine_once_with_each_runs_load(script, tmp_path):
+    paths = [_record(tmp_path, f"{i}.json", i) for i in range(3)]
+    where = "x86_64, 2 CPU cores, 24 GiB RAM, no GPU"
+    for path, machine in zip(paths, (f"{where}, load average 1.0 at start",
+                                     f"{where}, load average 0.1 at start", "other box")):
+        record = json.loads(open(path).read())
+        record["machine"] = machine
+        open(path, "w").write(json.dumps(record))
+    script.main(["--merge", *paths, "--out", str(tmp_path), "--tag", "m"])
+    merged = json.loads((tmp_path / "swwae_semi_supervised_m.json").read_text())
+    assert merged["machine"] == f"{where}, load average at start 1.0 / 0.1; other box"
+
+
 def test_merge_refuses_different_validation_sets(script, tmp_path):
     a = _record(tmp_path, "a.json", 0, validation_size=0)
     b = _record(tmp_path, "b.json", 1, validation_size=5000)
