@@ -1,0 +1,52 @@
+"""``benchmarks/models_table.py``: the README's SWWAE rows say met / not met from the numbers in
+the results files, and an augmented run gets a row of its own, labelled as such."""
+
+import importlib.util
+import json
+import os
+
+import pytest
+
+_ROOT = os.path.join(os.path.dirname(__file__), "..")
+
+
+@pytest.fixture()
+def table(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location(
+        "models_table_benchmark", os.path.join(_ROOT, "benchmarks", "models_table.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "RESULTS", str(tmp_path))
+    return module
+
+
+def _semi(tmp_path, name, errors, shift=None):
+    config = {"chosen": None} if shift is None else {"chosen": None, "labelled_shift": shift}
+    summary = [{"labels": n, "mean_error_pct": e, "std_error_pct": 0.1, "seeds": 2,
+                "paper_error_pct": p}
+               for (n, p), e in zip(((100, 8.71), (600, 3.31), (1000, 2.83)), errors)]
+    (tmp_path / name).write_text(json.dumps(
+        {"summary": summary, "config": config, "epochs_over_60k_equivalent": 12.03}))
+
+
+def test_status_counts_a_tie_as_met_and_names_the_misses(table):
+    rows = [{"labels": 100, "mean_error_pct": 8.71, "paper_error_pct": 8.71, "seeds": 2},
+            {"labels": 600, "mean_error_pct": 3.32, "paper_error_pct": 3.31, "seeds": 2}]
+    assert table._swwae_status(rows) == "target met by the mean with 100 labels only"
+    assert table._swwae_status(rows[:1]) == "target met by the mean at every label count"
+    assert table._swwae_status(rows[1:]) == "target not met"
+
+
+def test_an_augmented_run_gets_its_own_labelled_row(table, tmp_path):
+    _semi(tmp_path, "swwae_semi_supervised_pre_pool_d07_12p.json", (10.81, 2.98, 2.85))
+    rows = [r for r in table.swwae_rows() if r.startswith("| `swwae`")]
+    assert len(rows) == 1 and "augmentation" not in rows[0]
+    assert "10.81 ± 0.10 / 2.98 ± 0.10 / 2.85 ± 0.10" in rows[0]
+    assert "target met by the mean with 600 labels only" in rows[0]
+
+    _semi(tmp_path, "swwae_semi_supervised_pre_pool_d07_shift2_12p.json", (6.11, 1.77, 2.0),
+          shift=2)
+    rows = [r for r in table.swwae_rows() if r.startswith("| `swwae`")]
+    assert len(rows) == 2 and "augmentation" not in rows[0]  # the unaugmented row stays first
+    assert rows[1].startswith("| `swwae` + 2-px labelled-image shifts (augmentation not in the paper)")
+    assert "target met by the mean at every label count" in rows[1]
