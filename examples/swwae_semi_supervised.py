@@ -258,19 +258,10 @@ def write(args, argv, runs, start, train_images, test_images, where, merged_from
     write_report(stem, record, "\n".join(lines) + "\n")
 
 
-def _machines_text(machines):
-    """One line for the machines of merged runs: each distinct machine once, with the load
-    average that each run started under (``reporting.machine`` ends with it) listed after it."""
-    loads = {}
-    for m in machines:
-        where, sep, load = m.partition(", load average ")
-        loads.setdefault(where, []).append(load.replace(" at start", "") if sep else None)
-    return "; ".join(where + (f", load average at start {' / '.join(l for l in ls if l)}"
-                              if any(ls) else "") for where, ls in loads.items())
-
-
 def merge(args, argv):
     """Pools the runs of several result files written with the same training settings."""
+    from keras_ae.reporting import machines_line
+
     runs, configs, machines, backends, commands, versions = [], [], [], [], [], []
     for path in args.merge:
         with open(path) as f:
@@ -294,7 +285,7 @@ def merge(args, argv):
     for k in keys:
         setattr(args, k, configs[0][k])
     write(args, argv, runs, time.time(), record["train_images"], record["test_images"],
-          _machines_text(machines),
+          machines_line(machines),
           merged_from={"files": [os.path.basename(p) for p in args.merge],
                        "backend": " + ".join(dict.fromkeys(backends)), "commands": commands,
                        "versions": versions})

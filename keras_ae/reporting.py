@@ -15,8 +15,8 @@ import subprocess
 import sys
 import time
 
-__all__ = ["command_line", "machine", "timestamp", "versions", "write_report", "write_whole",
-           "PACKAGES"]
+__all__ = ["command_line", "machine", "machines_line", "timestamp", "versions", "write_report",
+           "write_whole", "PACKAGES"]
 
 #: The distributions whose versions :func:`versions` reports, when installed.
 PACKAGES = ("keras", "numpy", "tensorflow", "jax", "jaxlib", "torch", "keras-ae")
@@ -38,6 +38,9 @@ def _gpus():
                       for name, n in collections.Counter(names).items())
 
 
+_LOAD, _AT_START = ", load average ", " at start"  # how machine() ends; machines_line() reads it
+
+
 def machine():
     """A one-line description of where the numbers were taken.
 
@@ -54,11 +57,22 @@ def machine():
     nice = os.nice(0) if hasattr(os, "nice") else 0
     niced = f", nice {nice}" if nice > 0 else ""
     try:
-        load = ", load average %.1f at start" % os.getloadavg()[0]
+        load = f"{_LOAD}{os.getloadavg()[0]:.1f}{_AT_START}"
     except (AttributeError, OSError):  # no load average on this platform
         load = ""
     return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores{mem}, "
             f"{_gpus()}{niced}{load}")
+
+
+def machines_line(lines):
+    """One line for several :func:`machine` lines (e.g. of merged runs): each distinct machine
+    once, followed by the load average each of its runs started under."""
+    loads = {}
+    for line in lines:
+        where, sep, load = line.partition(_LOAD)
+        loads.setdefault(where, []).append(load.replace(_AT_START, "") if sep else None)
+    return "; ".join(where + (f"{_LOAD}at start {' / '.join(l for l in ls if l)}" if any(ls) else "")
+                     for where, ls in loads.items())
 
 
 def command_line(argv=None, backend=None):

@@ -26,6 +26,16 @@ def test_machine_mentions_cores_and_load_average(no_nvidia_smi, monkeypatch):
     assert "load average 2.5" in text
 
 
+def test_machines_line_reads_what_machine_writes(no_nvidia_smi, monkeypatch):
+    lines = []
+    for load in (1.0, 0.1):
+        monkeypatch.setattr(os, "getloadavg", lambda load=load: (load, 0.0, 0.0))
+        lines.append(reporting.machine())
+    where = lines[0].split(", load average")[0]
+    assert reporting.machines_line(lines + ["other box"]) == (
+        f"{where}, load average at start 1.0 / 0.1; other box")
+
+
 def test_machine_says_no_gpu_without_nvidia_smi(no_nvidia_smi):
     assert "no GPU" in reporting.machine()
 
