@@ -49,6 +49,9 @@ def parse_args(argv=None):
                         "(trained before as a stage is; give it 0 --epochs to keep it as is)")
     p.add_argument("--batch-size", type=int, default=100)
     p.add_argument("--learning-rate", type=float, default=1e-3)
+    p.add_argument("--optimizer", choices=["adam", "sgd"], default="adam",
+                   help="autoencoder optimizer (fc_wta / conv_wta); sgd takes --momentum")
+    p.add_argument("--momentum", type=float, default=0.0, help="SGD momentum, in [0, 1)")
     p.add_argument("--lr-schedule", choices=SCHEDULES, default="constant",
                    help="autoencoder's Adam learning rate: constant, or annealed to zero over "
                         "the --epochs (stacked: over each stage's epochs)")
@@ -105,6 +108,12 @@ def parse_args(argv=None):
         p.error(f"--epochs takes one value for {args.model}")
     # One value is stored as an int (as before per-stage epochs existed).
     args.epochs = args.epochs[0] if len(args.epochs) == 1 else args.epochs
+    if args.optimizer != "adam" and args.model == "stacked_conv_wta":
+        p.error("--optimizer sgd: stacked_conv_wta trains each stage with its own Adam")
+    if not 0.0 <= args.momentum < 1.0:
+        p.error(f"--momentum must be in [0, 1), got {args.momentum}")
+    if args.momentum and args.optimizer != "sgd":
+        p.error("--momentum is SGD's: give --optimizer sgd")
     if args.resume_epochs and (not args.load_model or args.model == "stacked_conv_wta"):
         p.error("--resume-epochs continues a --load-model fc_wta / conv_wta model")
     return args
@@ -120,6 +129,11 @@ def epochs_text(args):
     if args.stage0_from:
         text = f"(stage 0 from {os.path.basename(args.stage0_from)}) " + text
     return text
+
+
+def optimizer_text(args):
+    """``Adam`` or ``SGD, momentum 0.9`` (what trained the autoencoder)."""
+    return f"SGD, momentum {args.momentum:g}" if args.optimizer == "sgd" else "Adam"
 
 
 def build(args, sparse=True):
@@ -143,8 +157,10 @@ def train(model, args, x_train, seed, epochs=None, compile=True):
     else:
         if compile:
             steps = epochs * (len(x_train) // args.batch_size)  # partial batches are dropped
-            model.compile(optimizer=keras.optimizers.Adam(
-                learning_rate(args.learning_rate, args.lr_schedule, steps)))
+            rate = learning_rate(args.learning_rate, args.lr_schedule, steps)
+            model.compile(optimizer=(
+                keras.optimizers.SGD(rate, momentum=args.momentum) if args.optimizer == "sgd"
+                else keras.optimizers.Adam(rate)))
         data = make_dataset(x_train, np.zeros(len(x_train)), batch_size=args.batch_size,
                             seed=seed, target="image")
         history = model.fit(data, epochs=epochs, verbose=2, shuffle=False)  # data shuffles
@@ -279,7 +295,8 @@ def main(argv=None):
         "wall_seconds": round(time.perf_counter() - wall_start, 1),
         "protocol_gap": (
             f"shortened: {epochs_text(args)} autoencoder epochs on {len(ae_train)} images "
-            f"(the paper trains for hundreds of epochs on 60,000; Adam, {args.lr_schedule} learning rate), "
+            f"(the paper trains for hundreds of epochs on 60,000; {optimizer_text(args)}, "
+            f"{args.lr_schedule} learning rate), "
             f"softmax regression with Adam ({args.probe_schedule} learning rate) for "
             f"{args.probe_epochs} epochs instead of a linear SVM ("
             + (("weight decay chosen on a held-out sixth of the labelled examples"

@@ -35,6 +35,14 @@ def test_stage0_from_is_named_in_the_protocol(script, tmp_path):
     assert script.epochs_text(args) == "(stage 0 from conv.keras) 0+4"
 
 
+@pytest.mark.parametrize("argv, text", [
+    ([], "Adam"),
+    (["--optimizer", "sgd", "--momentum", "0.9"], "SGD, momentum 0.9"),
+])
+def test_optimizer_is_named_in_the_protocol(script, argv, text):
+    assert script.optimizer_text(script.parse_args(argv)) == text
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--model", "fc_wta", "--epochs", "4", "5"], "one value for fc_wta"),
     (["--model", "stacked_conv_wta", "--epochs", "1", "2", "3"], "one per stage"),
@@ -42,8 +50,26 @@ def test_stage0_from_is_named_in_the_protocol(script, tmp_path):
     (["--load-model", "x.keras", "--lr-schedule", "cosine"], "trains a new model"),
     (["--model", "conv_wta", "--stage0-from", "x.keras"], "starts a new stacked_conv_wta"),
     (["--model", "stacked_conv_wta", "--stage0-from", "no/such.keras"], "no such file"),
+    (["--model", "stacked_conv_wta", "--optimizer", "sgd"], "its own Adam"),
+    (["--optimizer", "sgd", "--momentum", "1"], "[0, 1)"),
+    (["--momentum", "0.9"], "give --optimizer sgd"),
 ])
 def test_bad_arguments_are_usage_errors(script, capsys, argv, message):
     with pytest.raises(SystemExit) as exit_info:
         script.parse_args(argv)
     assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_sgd_trains_the_autoencoder(script):
+    import keras
+    import numpy as np
+
+    args = script.parse_args(["--model", "fc_wta", "--epochs", "1", "--batch-size", "10",
+                              "--hidden-units", "8", "--optimizer", "sgd", "--momentum", "0.5",
+                              "--learning-rate", "0.1"])
+    model = script.build(args)
+    images = np.random.default_rng(0).random((20, 28, 28, 1)).astype("float32")
+    losses, _ = script.train(model, args, images, seed=0)
+    assert isinstance(model.optimizer, keras.optimizers.SGD)
+    assert model.optimizer.momentum == 0.5 and np.isfinite(losses["final_mse"])
+    assert int(model.optimizer.iterations) == 2  # 20 images, batches of 10, one epoch
