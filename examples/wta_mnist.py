@@ -110,6 +110,8 @@ def parse_args(argv=None):
     args.epochs = args.epochs[0] if len(args.epochs) == 1 else args.epochs
     if args.optimizer != "adam" and args.model == "stacked_conv_wta":
         p.error("--optimizer sgd: stacked_conv_wta trains each stage with its own Adam")
+    if args.optimizer != "adam" and args.load_model:
+        p.error("--optimizer sgd trains a new model (a loaded one resumes with its saved optimizer)")
     if not 0.0 <= args.momentum < 1.0:
         p.error(f"--momentum must be in [0, 1), got {args.momentum}")
     if args.momentum and args.optimizer != "sgd":

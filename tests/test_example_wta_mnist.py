@@ -53,6 +53,7 @@ def test_optimizer_is_named_in_the_protocol(script, argv, text):
     (["--model", "stacked_conv_wta", "--optimizer", "sgd"], "its own Adam"),
     (["--optimizer", "sgd", "--momentum", "1"], "[0, 1)"),
     (["--momentum", "0.9"], "give --optimizer sgd"),
+    (["--load-model", "x.keras", "--optimizer", "sgd"], "resumes with its saved optimizer"),
 ])
 def test_bad_arguments_are_usage_errors(script, capsys, argv, message):
     with pytest.raises(SystemExit) as exit_info:
