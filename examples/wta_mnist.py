@@ -53,7 +53,7 @@ def parse_args(argv=None):
                    help="autoencoder optimizer (fc_wta / conv_wta); sgd takes --momentum")
     p.add_argument("--momentum", type=float, default=0.0, help="SGD momentum, in [0, 1)")
     p.add_argument("--lr-schedule", choices=SCHEDULES, default="constant",
-                   help="autoencoder's Adam learning rate: constant, or annealed to zero over "
+                   help="autoencoder's learning rate: constant, or annealed to zero over "
                         "the --epochs (stacked: over each stage's epochs)")
     p.add_argument("--k", type=float, default=0.05, help="lifetime sparsity")
     p.add_argument("--hidden-units", type=int, default=2000, help="fc_wta hidden units")

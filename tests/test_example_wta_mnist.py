@@ -1,8 +1,11 @@
-"""The argument checks of ``examples/wta_mnist.py`` (the script behind the WTA results)."""
+"""The argument checks and the autoencoder training setup of ``examples/wta_mnist.py`` (the script
+behind the WTA results)."""
 
 import importlib.util
 import os
 
+import keras
+import numpy as np
 import pytest
 
 _PATH = os.path.join(os.path.dirname(__file__), "..", "examples", "wta_mnist.py")
@@ -62,9 +65,6 @@ def test_bad_arguments_are_usage_errors(script, capsys, argv, message):
 
 
 def test_sgd_trains_the_autoencoder(script):
-    import keras
-    import numpy as np
-
     args = script.parse_args(["--model", "fc_wta", "--epochs", "1", "--batch-size", "10",
                               "--hidden-units", "8", "--optimizer", "sgd", "--momentum", "0.5",
                               "--learning-rate", "0.1"])
