@@ -274,6 +274,7 @@ def wta_rows():
 def drsae_rows():
     rows = []
     for file in ("drsae_long_phase1.json", "drsae_phase1_100.json", "drsae_final.json",
+                 "drsae_ablation_phase1_100.json",
                  "drsae_ablation_final.json", "drsae_sgd_150ep.json"):
         d = _load(file)
         if not d:
