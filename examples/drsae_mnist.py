@@ -31,6 +31,7 @@ import keras  # noqa: E402
 
 from keras_ae.data import load_arrays, to_float_images  # noqa: E402
 from keras_ae.reporting import command_line, machine, write_report  # noqa: E402
+from keras_ae.training import OPTIMIZERS, describe_optimizer, make_optimizer  # noqa: E402
 from keras_ae.models.drsae import (  # noqa: E402
     DrSAE,
     DrSAEPhaseSwitch,
@@ -67,13 +68,9 @@ def train_one(units, steps, seed, args, train, val, test):
         k = max(epoch - args.unsupervised_epochs, 0)
         return args.lr * (0.1 ** (k / max(args.discriminative_epochs - 1, 1)))
 
-    if args.optimizer == "sgd":
-        # the paper's optimizer: with plain SGD the 1/uses gradient scaling of E, S and b is
-        # exactly their learning rate divided by their use counts
-        optimizer = keras.optimizers.SGD(args.lr, momentum=args.momentum)
-    else:
-        optimizer = keras.optimizers.Adam(args.lr)
-    model.compile(optimizer=optimizer)
+    # sgd is the paper's optimizer: with plain SGD the 1/uses gradient scaling of E, S and b is
+    # exactly their learning rate divided by their use counts
+    model.compile(optimizer=make_optimizer(args.optimizer, args.lr, momentum=args.momentum))
     start = time.time()
     history = model.fit(
         train[0], train[1], validation_data=val, epochs=total_epochs,
@@ -167,7 +164,7 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--optimizer", choices=["adam", "sgd"], default="adam",
+    parser.add_argument("--optimizer", choices=OPTIMIZERS, default="adam",
                         help="sgd: the paper's optimizer, where the 1/uses gradient scaling "
                              "divides the shared weights' learning rates")
     parser.add_argument("--momentum", type=float, default=0.0, help="SGD momentum")
@@ -230,8 +227,7 @@ def main(argv=None):
             "discriminative_epochs": args.discriminative_epochs, "batch_size": args.batch_size,
             "lr": args.lr, "sparsity": args.sparsity,
             "classification_weight": args.classification_weight,
-            "optimizer": (f"SGD, momentum {args.momentum:g}" if args.optimizer == "sgd"
-                          else "Adam"),
+            "optimizer": describe_optimizer(args.optimizer, args.momentum),
             "protocol_note": (
                 ("shortened: the paper trains far longer with SGD and per-weight learning rates "
                  "divided by use counts; here "

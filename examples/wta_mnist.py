@@ -26,7 +26,8 @@ from keras_ae import evaluation, visualize
 from keras_ae.data import load_arrays, make_dataset, to_float_images
 from keras_ae.reporting import command_line, machine, write_report
 from keras_ae.models.wta import ConvWTA, FCWTA, StackedConvWTA, train_greedily
-from keras_ae.training import SCHEDULES, learning_rate
+from keras_ae.training import (OPTIMIZERS, SCHEDULES, describe_optimizer, learning_rate,
+                               make_optimizer)
 
 PAPER = {"fc_wta": {"all": 1.20}, "conv_wta": {"all": 1.0}, "stacked_conv_wta": {"all": 0.64}}
 PAPER_NOTE = {"fc_wta": "Makhzani & Frey 2015: FC-WTA 2000 units, k=5 %, linear SVM: 1.20 %",
@@ -49,7 +50,7 @@ def parse_args(argv=None):
                         "(trained before as a stage is; give it 0 --epochs to keep it as is)")
     p.add_argument("--batch-size", type=int, default=100)
     p.add_argument("--learning-rate", type=float, default=1e-3)
-    p.add_argument("--optimizer", choices=["adam", "sgd"], default="adam",
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default="adam",
                    help="autoencoder optimizer (fc_wta / conv_wta); sgd takes --momentum")
     p.add_argument("--momentum", type=float, default=0.0, help="SGD momentum, in [0, 1)")
     p.add_argument("--lr-schedule", choices=SCHEDULES, default="constant",
@@ -133,11 +134,6 @@ def epochs_text(args):
     return text
 
 
-def optimizer_text(args):
-    """``Adam`` or ``SGD, momentum 0.9`` (what trained the autoencoder)."""
-    return f"SGD, momentum {args.momentum:g}" if args.optimizer == "sgd" else "Adam"
-
-
 def build(args, sparse=True):
     k = args.k if sparse else None
     if args.model == "fc_wta":
@@ -159,10 +155,9 @@ def train(model, args, x_train, seed, epochs=None, compile=True):
     else:
         if compile:
             steps = epochs * (len(x_train) // args.batch_size)  # partial batches are dropped
-            rate = learning_rate(args.learning_rate, args.lr_schedule, steps)
-            model.compile(optimizer=(
-                keras.optimizers.SGD(rate, momentum=args.momentum) if args.optimizer == "sgd"
-                else keras.optimizers.Adam(rate)))
+            model.compile(optimizer=make_optimizer(
+                args.optimizer, learning_rate(args.learning_rate, args.lr_schedule, steps),
+                momentum=args.momentum))
         data = make_dataset(x_train, np.zeros(len(x_train)), batch_size=args.batch_size,
                             seed=seed, target="image")
         history = model.fit(data, epochs=epochs, verbose=2, shuffle=False)  # data shuffles
@@ -297,7 +292,7 @@ def main(argv=None):
         "wall_seconds": round(time.perf_counter() - wall_start, 1),
         "protocol_gap": (
             f"shortened: {epochs_text(args)} autoencoder epochs on {len(ae_train)} images "
-            f"(the paper trains for hundreds of epochs on 60,000; {optimizer_text(args)}, "
+            f"(the paper trains for hundreds of epochs on 60,000; {describe_optimizer(args.optimizer, args.momentum)}, "
             f"{args.lr_schedule} learning rate), "
             f"softmax regression with Adam ({args.probe_schedule} learning rate) for "
             f"{args.probe_epochs} epochs instead of a linear SVM ("

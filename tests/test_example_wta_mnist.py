@@ -43,7 +43,8 @@ def test_stage0_from_is_named_in_the_protocol(script, tmp_path):
     (["--optimizer", "sgd", "--momentum", "0.9"], "SGD, momentum 0.9"),
 ])
 def test_optimizer_is_named_in_the_protocol(script, argv, text):
-    assert script.optimizer_text(script.parse_args(argv)) == text
+    args = script.parse_args(argv)
+    assert script.describe_optimizer(args.optimizer, args.momentum) == text
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -3,7 +3,7 @@ import math
 import keras
 import pytest
 
-from keras_ae.training import SCHEDULES, learning_rate
+from keras_ae.training import SCHEDULES, describe_optimizer, learning_rate, make_optimizer
 
 
 def test_cosine_follows_the_closed_form_and_ends_at_zero():
@@ -24,3 +24,14 @@ def test_bad_schedule_arguments():
         learning_rate(0.1, "step", 10)
     with pytest.raises(ValueError, match="total_steps"):
         learning_rate(0.1, "cosine", 0)
+
+
+def test_make_optimizer_by_name():
+    sgd = make_optimizer("sgd", 0.1, momentum=0.9)
+    assert isinstance(sgd, keras.optimizers.SGD) and sgd.momentum == 0.9
+    assert isinstance(make_optimizer("adam", 1e-3), keras.optimizers.Adam)
+    assert describe_optimizer("sgd", 0.9) == "SGD, momentum 0.9"
+    assert describe_optimizer("adam") == "Adam"
+    for call in (lambda: make_optimizer("rmsprop", 1e-3), lambda: describe_optimizer("Adam")):
+        with pytest.raises(ValueError, match="optimizer must be one of"):
+            call()

@@ -1,4 +1,6 @@
 """Training procedures beyond a single ``fit``."""
 
 from keras_ae.training.greedy import greedy_pretrain  # noqa: F401
+from keras_ae.training.optimizers import (  # noqa: F401
+    OPTIMIZERS, describe_optimizer, make_optimizer)
 from keras_ae.training.schedules import SCHEDULES, learning_rate  # noqa: F401
