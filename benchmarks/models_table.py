@@ -186,6 +186,15 @@ def _wta_epochs(name, args):
     return text
 
 
+def _decoder_kernels(args):
+    """``decoder kernels 11+7, `` when a conv run's decoders differ from the paper's 11×11."""
+    sizes = args.get("decoder_kernel_size", 11)
+    sizes = sizes if isinstance(sizes, list) else [sizes]
+    if sizes == [11] or all(size == 11 for size in sizes):
+        return ""
+    return f"decoder kernels {'+'.join(map(str, sizes))} (paper: 11), "
+
+
 def _chosen_validation_error(files):
     """Mean over the runs of ``files`` of the cross-validated error (all labels) of the weight
     decay each probe chose; ``None`` unless every file exists."""
@@ -259,6 +268,7 @@ def wta_rows():
             + f": {d['data']['autoencoder_train_images']} images, "
               f"{_wta_epochs(name, d['args'])}, "
             + f"k = {100 * d['args'].get('k', 0.05):g} %, "
+            + _decoder_kernels(d["args"])
             + ("tied decoder weights, " if d["args"].get("tied_weights") else "")
             + f"{len(d['args']['seeds'])} seed(s), "
               f"softmax probe ({d['args'].get('probe_schedule', 'constant')} lr; paper: SVM)"

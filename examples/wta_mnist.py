@@ -63,6 +63,10 @@ def parse_args(argv=None):
                    help="fc_wta: initial bias of the hidden units (a positive value starts "
                         "every unit active, so none is silent from the first batch)")
     p.add_argument("--filters", type=int, nargs="+", default=[128, 128], help="conv maps")
+    p.add_argument("--decoder-kernel-size", type=int, nargs="+", default=[11],
+                   help="conv models' linear decoder kernel (11, the paper's); stacked: one "
+                        "value for every stage or one per stage (e.g. 11 7: the second stage "
+                        "works at half resolution)")
     p.add_argument("--pool-size", default="auto",
                    help="probe max-pooling window for conv maps ('auto' = about 4x4 regions)")
     p.add_argument("--labels", nargs="+", type=evaluation.label_argument,
@@ -105,6 +109,20 @@ def parse_args(argv=None):
         p.error("--stage0-from starts a new stacked_conv_wta model")
     if args.stage0_from and not os.path.isfile(args.stage0_from):
         p.error(f"--stage0-from: no such file {args.stage0_from!r}")
+    if args.model == "stacked_conv_wta" and len(args.decoder_kernel_size) not in (
+            1, len(args.filters)):
+        p.error(f"--decoder-kernel-size takes one value or one per stage "
+                f"({len(args.filters)} --filters), got {len(args.decoder_kernel_size)}")
+    if args.model == "conv_wta" and len(args.decoder_kernel_size) != 1:
+        p.error("--decoder-kernel-size takes one value for conv_wta")
+    if args.model == "fc_wta" and args.decoder_kernel_size != [11]:
+        p.error("--decoder-kernel-size is for the conv models (fc_wta decodes with a dense layer)")
+    if args.load_model and args.decoder_kernel_size != [11]:
+        p.error("--decoder-kernel-size builds a new model (a loaded one keeps its own)")
+    if any(size < 1 for size in args.decoder_kernel_size):
+        p.error(f"--decoder-kernel-size must be positive, got {args.decoder_kernel_size}")
+    args.decoder_kernel_size = (args.decoder_kernel_size[0] if len(args.decoder_kernel_size) == 1
+                                else args.decoder_kernel_size)
     if args.model != "stacked_conv_wta" and len(args.epochs) != 1:
         p.error(f"--epochs takes one value for {args.model}")
     # One value is stored as an int (as before per-stage epochs existed).
@@ -134,14 +152,24 @@ def epochs_text(args):
     return text
 
 
+def decoder_note(args):
+    """``decoder kernels 11+7 (the paper's: 11x11), `` for conv runs whose decoders differ."""
+    sizes = [int(v) for v in np.atleast_1d(args.decoder_kernel_size)]
+    if args.model == "fc_wta" or all(size == 11 for size in sizes):
+        return ""
+    return f"decoder kernels {'+'.join(map(str, sizes))} (the paper's: 11x11), "
+
+
 def build(args, sparse=True):
     k = args.k if sparse else None
     if args.model == "fc_wta":
         return FCWTA(hidden_units=args.hidden_units, k=k, tied_weights=args.tied_weights,
                      hidden_bias=args.hidden_bias)
     if args.model == "conv_wta":
-        return ConvWTA(filters=args.filters, k=k, spatial_sparsity=sparse)
-    return StackedConvWTA(filters=args.filters, k=args.k)
+        return ConvWTA(filters=args.filters, k=k, spatial_sparsity=sparse,
+                       decoder_kernel_size=args.decoder_kernel_size)
+    return StackedConvWTA(filters=args.filters, k=args.k,
+                          decoder_kernel_size=args.decoder_kernel_size)
 
 
 def train(model, args, x_train, seed, epochs=None, compile=True):
@@ -294,7 +322,8 @@ def main(argv=None):
             f"shortened: {epochs_text(args)} autoencoder epochs on {len(ae_train)} images "
             f"(the paper trains for hundreds of epochs on 60,000; {describe_optimizer(args.optimizer, args.momentum)}, "
             f"{args.lr_schedule} learning rate), "
-            f"softmax regression with Adam ({args.probe_schedule} learning rate) for "
+            + decoder_note(args)
+            + f"softmax regression with Adam ({args.probe_schedule} learning rate) for "
             f"{args.probe_epochs} epochs instead of a linear SVM ("
             + (("weight decay chosen on a held-out sixth of the labelled examples"
                 if args.probe_folds == 1 else "weight decay chosen by "

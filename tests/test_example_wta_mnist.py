@@ -58,11 +58,36 @@ def test_optimizer_is_named_in_the_protocol(script, argv, text):
     (["--optimizer", "sgd", "--momentum", "1"], "[0, 1)"),
     (["--momentum", "0.9"], "give --optimizer sgd"),
     (["--load-model", "x.keras", "--optimizer", "sgd"], "resumes with its saved optimizer"),
+    (["--model", "stacked_conv_wta", "--decoder-kernel-size", "11", "7", "5"], "one per stage"),
+    (["--model", "conv_wta", "--filters", "128", "--decoder-kernel-size", "11", "7"],
+     "one value for conv_wta"),
+    (["--model", "fc_wta", "--decoder-kernel-size", "7"], "for the conv models"),
+    (["--model", "conv_wta", "--load-model", "x.keras", "--decoder-kernel-size", "7"],
+     "builds a new model"),
+    (["--model", "conv_wta", "--decoder-kernel-size", "0"], "must be positive"),
 ])
 def test_bad_arguments_are_usage_errors(script, capsys, argv, message):
     with pytest.raises(SystemExit) as exit_info:
         script.parse_args(argv)
     assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, kernels, note", [
+    (["--model", "stacked_conv_wta"], [11, 11], ""),
+    (["--model", "stacked_conv_wta", "--decoder-kernel-size", "11", "7"], [11, 7],
+     "decoder kernels 11+7 (the paper's: 11x11), "),
+    (["--model", "stacked_conv_wta", "--decoder-kernel-size", "9"], [9, 9],
+     "decoder kernels 9 (the paper's: 11x11), "),
+    (["--model", "conv_wta", "--filters", "8", "--decoder-kernel-size", "5"], [5],
+     "decoder kernels 5 (the paper's: 11x11), "),
+])
+def test_decoder_kernel_sizes_build_and_are_named(script, argv, kernels, note):
+    args = script.parse_args(argv + ["--filters", "4", "6"] if "stacked_conv_wta" in argv
+                             else argv)
+    model = script.build(args)
+    layers = [l for l in model.decoder.layers if isinstance(l, keras.layers.Conv2DTranspose)]
+    assert sorted(l.kernel.shape[0] for l in layers) == sorted(kernels)
+    assert script.decoder_note(args) == note
 
 
 def test_sgd_trains_the_autoencoder(script):

@@ -11,8 +11,9 @@ from keras_ae.testing import run_layer_test, run_model_test
 SMALL = {
     "fc_wta": dict(input_shape=(14, 14, 1), hidden_units=24, k=0.25),
     "conv_wta": dict(input_shape=(14, 14, 1), filters=[4, 4], k=0.25, decoder_kernel_size=5),
+    # One decoder kernel size per stage: the battery's .keras round trip covers the list form.
     "stacked_conv_wta": dict(input_shape=(14, 14, 1), filters=[4, 6], k=0.25,
-                             decoder_kernel_size=5),
+                             decoder_kernel_size=[5, 3]),
 }
 
 
@@ -228,6 +229,18 @@ def test_greedy_training_cosine_needs_known_length(small_images):
         train_greedily(model, small_images, epochs=1, lr_schedule="linear")
 
 
+def test_decoder_kernel_size_per_stage():
+    # Stage i's decoder maps stage i's code back to the (pooled) input of stage i with its own
+    # kernel; a single int applies to every stage.
+    model = StackedConvWTA(input_shape=(28, 28, 1), filters=[4, 6], decoder_kernel_size=[11, 7])
+    shapes = {i: tuple(model.decoder.get_layer(f"stage{i}_decoder").kernel.shape) for i in (0, 1)}
+    assert shapes == {0: (11, 11, 1, 4), 1: (7, 7, 4, 6)}
+    assert model.get_config()["decoder_kernel_size"] == [11, 7]
+    assert tuple(model.stage_model(1).output.shape) == (None, 14, 14, 4)
+    single = StackedConvWTA(input_shape=(28, 28, 1), filters=[4, 6], decoder_kernel_size=9)
+    assert [single.decoder.get_layer(f"stage{i}_decoder").kernel.shape[0] for i in (0, 1)] == [9, 9]
+
+
 def test_stage_model_reconstructs_pooled_features(small_images):
     model = StackedConvWTA(**SMALL["stacked_conv_wta"])
     stage = model.stage_model(1)
@@ -272,6 +285,12 @@ def test_load_stage_copies_a_one_layer_conv_wta(small_images):
     (ConvWTA, dict(k="0.05"), "k must be"),
     (StackedConvWTA, dict(filters=[4, 4, 4, 4]), "not divisible"),
     (StackedConvWTA, dict(pool_size=0), "pool_size"),
+    (StackedConvWTA, dict(decoder_kernel_size=0), "decoder_kernel_size"),
+    (StackedConvWTA, dict(decoder_kernel_size=[11]), r"list of 2 positive ints \(one per stage\)"),
+    (StackedConvWTA, dict(decoder_kernel_size=[11, 7, 5]), "one per stage"),
+    (StackedConvWTA, dict(decoder_kernel_size=[11, 0]), "one per stage"),
+    (StackedConvWTA, dict(decoder_kernel_size=[11, 7.0]), "one per stage"),
+    (StackedConvWTA, dict(decoder_kernel_size=[11, True]), "one per stage"),
 ])
 def test_bad_config(cls, kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -41,6 +41,17 @@ def _check_kernel_size(name, value):
     return value
 
 
+def _check_stage_kernel_sizes(value, stages):
+    """One positive int for every stage (returned as is), or a list of one per stage."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != stages or not all(
+                isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value):
+            raise ValueError(f"decoder_kernel_size must be a positive int or a list of "
+                             f"{stages} positive ints (one per stage), got {value!r}.")
+        return list(value)
+    return _check_kernel_size("decoder_kernel_size", value)
+
+
 @keras.saving.register_keras_serializable(package="keras_ae")
 class TiedDense(keras.layers.Layer):
     """A dense layer usable in both directions, for autoencoders with tied weights.
@@ -256,7 +267,13 @@ class StackedConvWTA(ZooModel):
     Args:
         input_shape: image shape (H, W, C).
         filters: maps of each stage.
-        kernel_size, decoder_kernel_size: as in :class:`ConvWTA`.
+        kernel_size: as in :class:`ConvWTA`.
+        decoder_kernel_size: each stage's linear transposed-conv kernel size: one int for every
+            stage (11, the paper's single-layer choice), or one per stage. A stage after
+            ``n`` poolings works at ``1/pool_size**n`` of the image's resolution, where the same
+            kernel covers ``pool_size**n`` times as many pixels (and costs as much as on the
+            full image per channel pair): ``[11, 7]`` keeps the second stage's reconstructed
+            region near the first's.
         k: lifetime sparsity over the spatial winners of each stage (``None`` for none).
         pool_size: max-pooling factor between stages (1 for none).
     """
@@ -266,9 +283,11 @@ class StackedConvWTA(ZooModel):
         input_shape = _check_input_shape(input_shape)
         filters = _check_positive_ints("filters", filters, allow_empty=False)
         kernel_size = _check_kernel_size("kernel_size", kernel_size)
-        decoder_kernel_size = _check_kernel_size("decoder_kernel_size", decoder_kernel_size)
+        decoder_kernel_size = _check_stage_kernel_sizes(decoder_kernel_size, len(filters))
         pool_size = _check_kernel_size("pool_size", pool_size)
         k = _check_optional_k(k)
+        decoder_sizes = ([decoder_kernel_size] * len(filters)
+                         if isinstance(decoder_kernel_size, int) else decoder_kernel_size)
         factor = pool_size ** (len(filters) - 1)
         if input_shape[0] % factor or input_shape[1] % factor:
             raise ValueError(f"input_shape {input_shape} is not divisible by "
@@ -287,7 +306,7 @@ class StackedConvWTA(ZooModel):
         dec_in = keras.Input((None, None, filters[-1]), name="code")
         h = dec_in
         for i in reversed(range(len(filters))):
-            h = keras.layers.Conv2DTranspose(below[i], decoder_kernel_size, padding="same",
+            h = keras.layers.Conv2DTranspose(below[i], decoder_sizes[i], padding="same",
                                              name=f"stage{i}_decoder")(h)
             if i and pool_size > 1:
                 h = keras.layers.UpSampling2D(pool_size, name=f"stage{i}_upsample")(h)
