@@ -31,7 +31,8 @@ import keras  # noqa: E402
 
 from keras_ae.data import load_arrays, to_float_images  # noqa: E402
 from keras_ae.reporting import command_line, machine, write_report  # noqa: E402
-from keras_ae.training import OPTIMIZERS, describe_optimizer, make_optimizer  # noqa: E402
+from keras_ae.training import (  # noqa: E402
+    OPTIMIZERS, check_optimizer_arguments, describe_optimizer, make_optimizer)
 from keras_ae.models.drsae import (  # noqa: E402
     DrSAE,
     DrSAEPhaseSwitch,
@@ -185,6 +186,10 @@ def main(argv=None):
     parser.add_argument("--render", nargs="+", metavar="JSON",
                         help="only rewrite each results JSON's .md beside it (no training)")
     args = parser.parse_args(argv)
+    try:
+        check_optimizer_arguments(args.optimizer, args.momentum)
+    except ValueError as error:
+        parser.error(f"--optimizer / --momentum: {error}")
     if args.render:
         for path in args.render:
             with open(path) as f:

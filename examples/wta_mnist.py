@@ -26,8 +26,8 @@ from keras_ae import evaluation, visualize
 from keras_ae.data import load_arrays, make_dataset, to_float_images
 from keras_ae.reporting import command_line, machine, write_report
 from keras_ae.models.wta import ConvWTA, FCWTA, StackedConvWTA, train_greedily
-from keras_ae.training import (OPTIMIZERS, SCHEDULES, describe_optimizer, learning_rate,
-                               make_optimizer)
+from keras_ae.training import (OPTIMIZERS, SCHEDULES, check_optimizer_arguments,
+                               describe_optimizer, learning_rate, make_optimizer)
 
 PAPER = {"fc_wta": {"all": 1.20}, "conv_wta": {"all": 1.0}, "stacked_conv_wta": {"all": 0.64}}
 PAPER_NOTE = {"fc_wta": "Makhzani & Frey 2015: FC-WTA 2000 units, k=5 %, linear SVM: 1.20 %",
@@ -131,10 +131,10 @@ def parse_args(argv=None):
         p.error("--optimizer sgd: stacked_conv_wta trains each stage with its own Adam")
     if args.optimizer != "adam" and args.load_model:
         p.error("--optimizer sgd trains a new model (a loaded one resumes with its saved optimizer)")
-    if not 0.0 <= args.momentum < 1.0:
-        p.error(f"--momentum must be in [0, 1), got {args.momentum}")
-    if args.momentum and args.optimizer != "sgd":
-        p.error("--momentum is SGD's: give --optimizer sgd")
+    try:
+        check_optimizer_arguments(args.optimizer, args.momentum)
+    except ValueError as error:
+        p.error(f"--optimizer / --momentum: {error}")
     if args.resume_epochs and (not args.load_model or args.model == "stacked_conv_wta"):
         p.error("--resume-epochs continues a --load-model fc_wta / conv_wta model")
     return args

@@ -56,7 +56,7 @@ def test_optimizer_is_named_in_the_protocol(script, argv, text):
     (["--model", "stacked_conv_wta", "--stage0-from", "no/such.keras"], "no such file"),
     (["--model", "stacked_conv_wta", "--optimizer", "sgd"], "its own Adam"),
     (["--optimizer", "sgd", "--momentum", "1"], "[0, 1)"),
-    (["--momentum", "0.9"], "give --optimizer sgd"),
+    (["--momentum", "0.9"], "momentum is SGD's"),
     (["--load-model", "x.keras", "--optimizer", "sgd"], "resumes with its saved optimizer"),
     (["--model", "stacked_conv_wta", "--decoder-kernel-size", "11", "7", "5"], "one per stage"),
     (["--model", "conv_wta", "--filters", "128", "--decoder-kernel-size", "11", "7"],

@@ -35,3 +35,15 @@ def test_make_optimizer_by_name():
     for call in (lambda: make_optimizer("rmsprop", 1e-3), lambda: describe_optimizer("Adam")):
         with pytest.raises(ValueError, match="optimizer must be one of"):
             call()
+
+
+@pytest.mark.parametrize("name, momentum, match", [
+    ("adam", 0.9, "momentum is SGD's: optimizer 'adam' takes none"),
+    ("sgd", 1.0, r"momentum must be a number in \[0, 1\), got 1.0"),
+    ("sgd", -0.1, r"in \[0, 1\)"),
+    ("sgd", True, r"in \[0, 1\)"),
+    ("sgd", "0.9", r"in \[0, 1\)"),
+])
+def test_make_optimizer_rejects_momentum_it_would_ignore_or_misuse(name, momentum, match):
+    with pytest.raises(ValueError, match=match):
+        make_optimizer(name, 1e-3, momentum=momentum)

@@ -2,5 +2,5 @@
 
 from keras_ae.training.greedy import greedy_pretrain  # noqa: F401
 from keras_ae.training.optimizers import (  # noqa: F401
-    OPTIMIZERS, describe_optimizer, make_optimizer)
+    OPTIMIZERS, check_optimizer_arguments, describe_optimizer, make_optimizer)
 from keras_ae.training.schedules import SCHEDULES, learning_rate  # noqa: F401
