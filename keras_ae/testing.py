@@ -13,6 +13,7 @@
 They are plain functions raising ``AssertionError``, usable from pytest or any script.
 """
 
+import importlib.util
 import json
 import os
 import tempfile
@@ -218,3 +219,12 @@ def call_saved_model(path, input_data, signature="serving_default"):
     (input_name,) = fn.structured_input_signature[1].keys()
     out = fn(**{input_name: tf.constant(np.asarray(input_data))})
     return {k: v.numpy() for k, v in out.items()}
+
+
+def load_script(path, name):
+    """Imports the Python file at ``path`` (an example or benchmark script, which is not part of
+    the package) as a module called ``name``, so tests can call its functions."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

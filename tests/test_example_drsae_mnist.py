@@ -1,20 +1,18 @@
 """The argument checks of ``examples/drsae_mnist.py`` (the script behind the DrSAE results): they
 run before any data is read."""
 
-import importlib.util
 import os
 
 import pytest
+
+from keras_ae.testing import load_script
 
 _PATH = os.path.join(os.path.dirname(__file__), "..", "examples", "drsae_mnist.py")
 
 
 @pytest.fixture(scope="module")
 def script():
-    spec = importlib.util.spec_from_file_location("drsae_mnist_example", _PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(_PATH, "drsae_mnist_example")
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -1,7 +1,6 @@
 """The validation hold-out, argument checks and merging of ``examples/swwae_semi_supervised.py``
 and the configuration names of ``benchmarks/swwae_sweep.py`` (the scripts behind SWWAE's row)."""
 
-import importlib.util
 import json
 import os
 
@@ -9,14 +8,13 @@ import keras
 import numpy as np
 import pytest
 
+from keras_ae.testing import load_script
+
 _ROOT = os.path.join(os.path.dirname(__file__), "..")
 
 
 def _load(relative, name):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(_ROOT, relative))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(os.path.join(_ROOT, relative), name)
 
 
 @pytest.fixture(scope="module")

@@ -1,22 +1,20 @@
 """The argument checks and the autoencoder training setup of ``examples/wta_mnist.py`` (the script
 behind the WTA results)."""
 
-import importlib.util
 import os
 
 import keras
 import numpy as np
 import pytest
 
+from keras_ae.testing import load_script
+
 _PATH = os.path.join(os.path.dirname(__file__), "..", "examples", "wta_mnist.py")
 
 
 @pytest.fixture(scope="module")
 def script():
-    spec = importlib.util.spec_from_file_location("wta_mnist_example", _PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(_PATH, "wta_mnist_example")
 
 
 @pytest.mark.parametrize("argv, epochs, text", [

@@ -1,21 +1,20 @@
 """``benchmarks/models_table.py``: the README's SWWAE rows say met / not met from the numbers in
 the results files, and an augmented run gets a row of its own, labelled as such."""
 
-import importlib.util
 import json
 import os
 
 import pytest
+
+from keras_ae.testing import load_script
 
 _ROOT = os.path.join(os.path.dirname(__file__), "..")
 
 
 @pytest.fixture()
 def table(tmp_path, monkeypatch):
-    spec = importlib.util.spec_from_file_location(
-        "models_table_benchmark", os.path.join(_ROOT, "benchmarks", "models_table.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script(os.path.join(_ROOT, "benchmarks", "models_table.py"),
+                         "models_table_benchmark")
     monkeypatch.setattr(module, "RESULTS", str(tmp_path))
     return module
 
