@@ -93,7 +93,7 @@ def main(argv=None):
                          "steps_per_round": args.steps},
               "results": results, "wall_seconds": round(time.perf_counter() - start, 1)}
     steps_per_epoch = 60000 // args.batch_size
-    lines = [f"#### Stacked Conv-WTA: stage-1 step by decoder kernel size ({args.tag})", "",
+    lines = [f"# Stacked Conv-WTA: stage-1 step by decoder kernel size ({args.tag})", "",
              f"`{record['command']}` — {where}; filters {args.filters}, batch "
              f"{args.batch_size}×28×28×1 (stage 1 on the pooled 14×14 maps), {when}.", "",
              "| backend | stage-1 decoder kernel | step, median (ms) | fastest step (ms) | "

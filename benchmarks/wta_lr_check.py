@@ -63,7 +63,7 @@ def check(args):
 
 
 def markdown(payload, args):
-    lines = [f"#### FC-WTA learning-rate check ({payload['optimizer']}, {args.epochs} epochs)", "",
+    lines = [f"# FC-WTA learning-rate check ({payload['optimizer']}, {args.epochs} epochs)", "",
              f"`{payload['command']}`", "",
              "| learning rate | training loss per epoch | units never active | train s |",
              "| --- | --- | --- | --- |"]
