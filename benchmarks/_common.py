@@ -4,12 +4,13 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from keras_ae.reporting import command_line, machine, timestamp, write_report  # noqa: E402
 
-__all__ = ["BACKENDS", "RESULTS", "command_line", "machine", "run_in_backend", "timestamp",
-           "write_report", "write_results"]
+__all__ = ["BACKENDS", "RESULTS", "command_line", "interleaved_step_times", "machine",
+           "run_in_backend", "timestamp", "write_report", "write_results"]
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -28,3 +29,23 @@ def run_in_backend(script, backend, args=()):
 def write_results(name, payload, markdown):
     """Writes ``results/NAME.json`` and ``results/NAME.md``, and prints the Markdown."""
     write_report(os.path.join(RESULTS, name), payload, markdown, indent=2)
+
+
+def interleaved_step_times(steps, rounds, steps_per_round):
+    """Seconds per call of each ``steps[name]`` (a callable running one training step and
+    returning its loss), the callables taking turns in ``rounds`` rounds of ``steps_per_round``
+    calls each, in ABBA order (the order reverses every round, so that none always runs first
+    after the other) so that other jobs' load hits them alike. Each call waits for its loss
+    (JAX dispatches asynchronously). Returns ``{name: [seconds, ...]}``."""
+    import numpy as np
+
+    times = {name: [] for name in steps}
+    order = list(steps)
+    for _ in range(rounds):
+        order.reverse()
+        for name in order:
+            for _ in range(steps_per_round):
+                start = time.perf_counter()
+                float(np.asarray(steps[name]()))
+                times[name].append(time.perf_counter() - start)
+    return times

@@ -21,7 +21,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import command_line, machine, run_in_backend, timestamp, write_results  # noqa: E402
+from _common import (command_line, interleaved_step_times, machine, run_in_backend,  # noqa: E402
+                     timestamp, write_results)
 
 
 def worker(args):
@@ -45,16 +46,9 @@ def worker(args):
         for _ in range(args.warmup):
             trainer.train_on_batch(x)
         trainers[size] = trainer
-    times = {size: [] for size in args.sizes}
-    order = list(args.sizes)
-    for _ in range(args.rounds):
-        order.reverse()
-        for size in order:
-            for _ in range(args.steps):
-                start = time.perf_counter()
-                loss = trainers[size].train_on_batch(x)
-                float(np.asarray(loss))  # wait for the step (JAX dispatches asynchronously)
-                times[size].append(time.perf_counter() - start)
+    times = interleaved_step_times(
+        {size: (lambda t=trainer: t.train_on_batch(x)) for size, trainer in trainers.items()},
+        args.rounds, args.steps)
     base = min(times[args.sizes[0]])
     print(json.dumps({"backend": keras.backend.backend(), "rows": [
         {"decoder_kernel_size": size, "median_ms": round(1000 * statistics.median(t), 1),

@@ -19,14 +19,14 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import command_line, machine, run_in_backend, timestamp, write_results  # noqa: E402
+from _common import (command_line, interleaved_step_times, machine, run_in_backend,  # noqa: E402
+                     timestamp, write_results)
 
 TARGET = 1.3
 
 
 def worker(args):
     import keras
-    import numpy as np
 
     from keras_ae.data import SAMPLE_DIR, read_idx_folder, to_float_images
     from keras_ae.models.wta import ConvWTA
@@ -42,17 +42,9 @@ def worker(args):
         model.compile(optimizer=keras.optimizers.Adam(1e-3))
         for _ in range(args.warmup):
             model.train_on_batch(x, x)
-    times = {name: [] for name in models}
-    order = list(models)
-    for _ in range(args.rounds):
-        order.reverse()  # ABBA order: neither model always runs first after the other
-        for name in order:
-            model = models[name]
-            for _ in range(args.steps):
-                start = time.perf_counter()
-                loss = model.train_on_batch(x, x)
-                float(np.asarray(loss))  # wait for the step to finish (JAX dispatches async)
-                times[name].append(time.perf_counter() - start)
+    times = interleaved_step_times(
+        {name: (lambda m=model: m.train_on_batch(x, x)) for name, model in models.items()},
+        args.rounds, args.steps)
     sparse_ms = 1000 * statistics.median(times["sparse"])
     plain_ms = 1000 * statistics.median(times["plain"])
     # On a shared machine the fastest step is the least disturbed one: report that ratio too.

@@ -190,7 +190,7 @@ def _decoder_kernels(args):
     """``decoder kernels 11+7, `` when a conv run's decoders differ from the paper's 11×11."""
     sizes = args.get("decoder_kernel_size", 11)
     sizes = sizes if isinstance(sizes, list) else [sizes]
-    if sizes == [11] or all(size == 11 for size in sizes):
+    if all(size == 11 for size in sizes):
         return ""
     return f"decoder kernels {'+'.join(map(str, sizes))} (paper: 11), "
 

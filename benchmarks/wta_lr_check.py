@@ -23,6 +23,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import command_line, machine, timestamp, write_results  # noqa: E402
 
+from keras_ae.training import OPTIMIZERS, check_optimizer_arguments  # noqa: E402
+
 
 def check(args):
     import keras
@@ -84,7 +86,7 @@ def markdown(payload, args):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data-dir", default=None, help="folder holding mnist/ IDX files")
-    p.add_argument("--optimizer", choices=("adam", "sgd"), default="sgd")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd")
     p.add_argument("--momentum", type=float, default=0.0)
     p.add_argument("--learning-rates", type=float, nargs="+", required=True)
     p.add_argument("--epochs", type=int, default=4)
@@ -96,8 +98,6 @@ def main(argv=None):
     p.add_argument("--train-limit", type=int, default=None, help="first N training images")
     p.add_argument("--tag", required=True, help="output name: wta_lr_check_<tag>.*")
     args = p.parse_args(argv)
-    from keras_ae.training import check_optimizer_arguments
-
     try:
         check_optimizer_arguments(args.optimizer, args.momentum)
     except ValueError as error:

@@ -71,17 +71,16 @@ def test_bad_arguments_are_usage_errors(script, capsys, argv, message):
 
 
 @pytest.mark.parametrize("argv, kernels, note", [
-    (["--model", "stacked_conv_wta"], [11, 11], ""),
-    (["--model", "stacked_conv_wta", "--decoder-kernel-size", "11", "7"], [11, 7],
-     "decoder kernels 11+7 (the paper's: 11x11), "),
-    (["--model", "stacked_conv_wta", "--decoder-kernel-size", "9"], [9, 9],
-     "decoder kernels 9 (the paper's: 11x11), "),
+    (["--model", "stacked_conv_wta", "--filters", "4", "6"], [11, 11], ""),
+    (["--model", "stacked_conv_wta", "--filters", "4", "6", "--decoder-kernel-size", "11", "7"],
+     [11, 7], "decoder kernels 11+7 (the paper's: 11x11), "),
+    (["--model", "stacked_conv_wta", "--filters", "4", "6", "--decoder-kernel-size", "9"],
+     [9, 9], "decoder kernels 9 (the paper's: 11x11), "),
     (["--model", "conv_wta", "--filters", "8", "--decoder-kernel-size", "5"], [5],
      "decoder kernels 5 (the paper's: 11x11), "),
 ])
 def test_decoder_kernel_sizes_build_and_are_named(script, argv, kernels, note):
-    args = script.parse_args(argv + ["--filters", "4", "6"] if "stacked_conv_wta" in argv
-                             else argv)
+    args = script.parse_args(argv)
     model = script.build(args)
     layers = [l for l in model.decoder.layers if isinstance(l, keras.layers.Conv2DTranspose)]
     assert sorted(l.kernel.shape[0] for l in layers) == sorted(kernels)
