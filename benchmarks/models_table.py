@@ -195,6 +195,18 @@ def _decoder_kernels(args):
     return f"decoder kernels {'+'.join(map(str, sizes))} (paper: 11), "
 
 
+def _conv_maps(name, args):
+    """``128+512 maps, `` for the conv models (the paper's figures differ by width), and how a
+    stacked model was probed when not on its top stage alone."""
+    if name == "fc_wta":
+        return ""
+    filters = args.get("filters") or [128, 128]
+    text = f"{'+'.join(map(str, filters))} maps, "
+    if args.get("probe_stages", "top") == "all":
+        text += "probe on every stage's pooled features concatenated, "
+    return text
+
+
 def _chosen_validation_error(files):
     """Mean over the runs of ``files`` of the cross-validated error (all labels) of the weight
     decay each probe chose; ``None`` unless every file exists."""
@@ -268,6 +280,7 @@ def wta_rows():
             + f": {d['data']['autoencoder_train_images']} images, "
               f"{_wta_epochs(name, d['args'])}, "
             + f"k = {100 * d['args'].get('k', 0.05):g} %, "
+            + _conv_maps(name, d["args"])
             + _decoder_kernels(d["args"])
             + ("tied decoder weights, " if d["args"].get("tied_weights") else "")
             + f"{len(d['args']['seeds'])} seed(s), "

@@ -69,6 +69,9 @@ def parse_args(argv=None):
                         "works at half resolution)")
     p.add_argument("--pool-size", default="auto",
                    help="probe max-pooling window for conv maps ('auto' = about 4x4 regions)")
+    p.add_argument("--probe-stages", choices=["top", "all"], default="top",
+                   help="stacked_conv_wta: probe the top stage's pooled maps (default) or every "
+                        "stage's, each pooled on its own grid, concatenated")
     p.add_argument("--labels", nargs="+", type=evaluation.label_argument,
                    default=["all", "1000", "100"],
                    help="labelled-set sizes for the probe ('all' = every training label)")
@@ -135,6 +138,8 @@ def parse_args(argv=None):
         check_optimizer_arguments(args.optimizer, args.momentum)
     except ValueError as error:
         p.error(f"--optimizer / --momentum: {error}")
+    if args.probe_stages != "top" and args.model != "stacked_conv_wta":
+        p.error("--probe-stages all is for stacked_conv_wta (the other models have one stage)")
     if args.resume_epochs and (not args.load_model or args.model == "stacked_conv_wta"):
         p.error("--resume-epochs continues a --load-model fc_wta / conv_wta model")
     return args
@@ -160,6 +165,13 @@ def decoder_note(args):
     return f"decoder kernels {'+'.join(map(str, sizes))} (the paper's: 11x11), "
 
 
+def probe_stages_note(args):
+    """The protocol's words for ``--probe-stages all`` (nothing for the default)."""
+    if args.probe_stages == "top":
+        return ""
+    return "probe on every stage's pooled features concatenated (not the top stage's alone), "
+
+
 def build(args, sparse=True):
     k = args.k if sparse else None
     if args.model == "fc_wta":
@@ -170,6 +182,19 @@ def build(args, sparse=True):
                        decoder_kernel_size=args.decoder_kernel_size)
     return StackedConvWTA(filters=args.filters, k=args.k,
                           decoder_kernel_size=args.decoder_kernel_size)
+
+
+def probe_features(model, args, images, pool):
+    """The features the probe sees: the encoder's (pooled) output, or with ``--probe-stages
+    all`` every stage's pooled maps, concatenated from the lowest stage up."""
+    if args.probe_stages == "top":
+        return evaluation.extract_features(model, images, pool_size=pool)
+    if not isinstance(model, StackedConvWTA):
+        raise SystemExit(f"--probe-stages all needs a stacked_conv_wta model, got "
+                         f"{type(model).__name__}")
+    return evaluation.extract_features(
+        model.stage_encoder(), images, pool_size=pool,
+        output_key=[f"stage{i}" for i in range(model.num_stages)])
 
 
 def train(model, args, x_train, seed, epochs=None, compile=True):
@@ -262,8 +287,8 @@ def main(argv=None):
             run = {"seed": seed, "train_losses": losses, "train_seconds": round(train_s, 1),
                    "probe": {}}
         start = time.perf_counter()
-        train_features = evaluation.extract_features(model, x_train, pool_size=pool)
-        test_features = evaluation.extract_features(model, x_test, pool_size=pool)
+        train_features = probe_features(model, args, x_train, pool)
+        test_features = probe_features(model, args, x_test, pool)
         run["encode_seconds"] = round(time.perf_counter() - start, 1)
         run["feature_activity"] = evaluation.feature_activity(train_features)
         print(f"seed {seed}: {run['feature_activity']}", flush=True)
@@ -323,6 +348,7 @@ def main(argv=None):
             f"(the paper trains for hundreds of epochs on 60,000; {describe_optimizer(args.optimizer, args.momentum)}, "
             f"{args.lr_schedule} learning rate), "
             + decoder_note(args)
+            + probe_stages_note(args)
             + f"softmax regression with Adam ({args.probe_schedule} learning rate) for "
             f"{args.probe_epochs} epochs instead of a linear SVM ("
             + (("weight decay chosen on a held-out sixth of the labelled examples"

@@ -70,7 +70,9 @@ def extract_features(model, images, pool_size="auto", output_key=None, batch_siz
         pool_size: for 4-D codes (feature maps), the max-pooling window; ``"auto"`` pools to a
             grid of about 4×4 regions, ``None`` keeps the full maps.
         output_key: for encoders with dict outputs, the key holding the code (default
-            ``"code"`` when present, else the only key).
+            ``"code"`` when present, else the only key), or a list of keys: the features of
+            each (4-D maps pooled on their own grid) concatenated in that order, e.g. every
+            stage of ``StackedConvWTA.stage_encoder()``.
         chunk_size: images encoded at a time, so full-resolution maps of a large set are never
             held in memory at once.
 
@@ -84,24 +86,34 @@ def extract_features(model, images, pool_size="auto", output_key=None, batch_siz
     if pool_size is not None and pool_size != "auto" and (
             isinstance(pool_size, bool) or not isinstance(pool_size, int) or pool_size < 1):
         raise ValueError(f"pool_size must be 'auto', None or a positive int, got {pool_size!r}.")
+    if isinstance(output_key, (list, tuple)) and (
+            not output_key or not all(isinstance(key, str) for key in output_key)):
+        raise TypeError(f"output_key must be a key or a non-empty list of keys (str), got "
+                        f"{output_key!r}.")
+
+    def flat(maps):
+        maps = np.asarray(maps)
+        if maps.ndim == 4 and pool_size is not None:
+            maps = max_pool_features(maps, _auto_pool_size(maps.shape[1])
+                                     if pool_size == "auto" else pool_size)
+        return maps.reshape(len(maps), -1).astype(np.float32)
+
     parts = []
     for start in range(0, len(images), chunk_size):
         out = encoder.predict(images[start:start + chunk_size], batch_size=batch_size, verbose=0)
         if isinstance(out, dict):
-            key = output_key or ("code" if "code" in out else None)
-            if key is None and len(out) == 1:
-                key = next(iter(out))
-            if key not in out:
+            keys = output_key if isinstance(output_key, (list, tuple)) else [
+                output_key or ("code" if "code" in out else
+                               next(iter(out)) if len(out) == 1 else None)]
+            missing = [key for key in keys if key not in out]
+            if missing:
                 raise ValueError(f"The encoder returns a dict with keys {sorted(out)}: pass "
-                                 f"output_key naming the code.")
-            out = out[key]
-        elif isinstance(out, (list, tuple)):
-            out = out[0]
-        out = np.asarray(out)
-        if out.ndim == 4 and pool_size is not None:
-            out = max_pool_features(out, _auto_pool_size(out.shape[1]) if pool_size == "auto"
-                                    else pool_size)
-        parts.append(out.reshape(len(out), -1).astype(np.float32))
+                                 f"output_key naming the code (not found: {missing}).")
+            parts.append(np.concatenate([flat(out[key]) for key in keys], axis=1))
+            continue
+        if isinstance(output_key, (list, tuple)):
+            raise ValueError("output_key as a list needs an encoder with dict outputs.")
+        parts.append(flat(out[0] if isinstance(out, (list, tuple)) else out))
     return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
 
 

@@ -52,6 +52,32 @@ def test_dense_codes_and_dict_encoders(images):
         evaluation.extract_features(no_code, images)
 
 
+def test_list_of_output_keys_concatenates_each_pooled_on_its_own_grid(images):
+    # A two-stage-like encoder: 28x28 maps (auto window 7) and 14x14 maps (auto window 4, a
+    # 4x4 grid with a 2-pixel last row/column), and a flat code; oracle: NumPy pooling.
+    inputs = keras.Input((28, 28, 1))
+    half = keras.layers.MaxPooling2D(2)(inputs)
+    encoder = keras.Model(inputs, {"low": inputs, "high": half * 2.0,
+                                   "flat": keras.layers.Flatten()(half)})
+    low, high = images, images.reshape(8, 14, 2, 14, 2, 1).max(axis=(2, 4)) * 2.0
+    expected = np.concatenate([pool_oracle(high, 4).reshape(8, -1),
+                               pool_oracle(low, 7).reshape(8, -1)], axis=1)
+    feats = evaluation.extract_features(encoder, images, output_key=["high", "low"],
+                                        chunk_size=3)
+    np.testing.assert_allclose(feats, expected, rtol=1e-6)
+    np.testing.assert_allclose(
+        evaluation.extract_features(encoder, images, output_key=("flat",)),
+        high.reshape(8, -1) / 2.0, rtol=1e-6)
+    with pytest.raises(ValueError, match=r"not found: \['top'\]"):
+        evaluation.extract_features(encoder, images, output_key=["low", "top"])
+    for bad in ([], ["low", 1]):
+        with pytest.raises(TypeError, match="non-empty list of keys"):
+            evaluation.extract_features(encoder, images, output_key=bad)
+    plain = keras.Model(inputs, half)
+    with pytest.raises(ValueError, match="needs an encoder with dict outputs"):
+        evaluation.extract_features(plain, images, output_key=["low"])
+
+
 def _blobs(n, seed):
     """Three well separated Gaussian blobs in 4-D: a linear classifier gets them all right."""
     rng = np.random.default_rng(seed)

@@ -63,6 +63,7 @@ def test_optimizer_is_named_in_the_protocol(script, argv, text):
     (["--model", "conv_wta", "--load-model", "x.keras", "--decoder-kernel-size", "7"],
      "builds a new model"),
     (["--model", "conv_wta", "--decoder-kernel-size", "0"], "must be positive"),
+    (["--model", "conv_wta", "--probe-stages", "all"], "is for stacked_conv_wta"),
 ])
 def test_bad_arguments_are_usage_errors(script, capsys, argv, message):
     with pytest.raises(SystemExit) as exit_info:
@@ -97,3 +98,25 @@ def test_sgd_trains_the_autoencoder(script):
     assert isinstance(model.optimizer, keras.optimizers.SGD)
     assert model.optimizer.momentum == 0.5 and np.isfinite(losses["final_mse"])
     assert int(model.optimizer.iterations) == 2  # 20 images, batches of 10, one epoch
+
+
+def test_probe_on_every_stage_concatenates_pooled_maps(script):
+    # Oracle: NumPy max-pooling (about a 4x4 grid: 7-pixel windows at 28x28, 4-pixel ones at
+    # 14x14) of each stage's maps, lowest stage first; the default probes the top stage alone.
+    args = script.parse_args(["--model", "stacked_conv_wta", "--filters", "3", "5",
+                              "--probe-stages", "all"])
+    model = script.build(args)
+    images = np.random.default_rng(0).random((6, 28, 28, 1)).astype("float32")
+    stage0 = keras.ops.convert_to_numpy(model.encoder.get_layer("stage0_conv")(images))
+    stage1 = keras.ops.convert_to_numpy(model.encoder(images))
+    pooled0 = stage0.reshape(6, 4, 7, 4, 7, 3).max(axis=(2, 4)).reshape(6, -1)
+    padded = np.pad(stage1, ((0, 0), (0, 2), (0, 2), (0, 0)), constant_values=-np.inf)
+    pooled1 = padded.reshape(6, 4, 4, 4, 4, 5).max(axis=(2, 4)).reshape(6, -1)
+    np.testing.assert_allclose(script.probe_features(model, args, images, "auto"),
+                               np.concatenate([pooled0, pooled1], axis=1), rtol=1e-5, atol=1e-6)
+    top = script.parse_args(["--model", "stacked_conv_wta", "--filters", "3", "5"])
+    np.testing.assert_allclose(script.probe_features(model, top, images, "auto"), pooled1,
+                               rtol=1e-5, atol=1e-6)
+    assert script.probe_stages_note(top) == ""
+    assert script.probe_stages_note(args) == ("probe on every stage's pooled features "
+                                              "concatenated (not the top stage's alone), ")

@@ -49,3 +49,14 @@ def test_an_augmented_run_gets_its_own_labelled_row(table, tmp_path):
     assert len(rows) == 2 and "augmentation" not in rows[0]  # the unaugmented row stays first
     assert rows[1].startswith("| `swwae` + 2-px labelled-image shifts (augmentation not in the paper)")
     assert "target met by the mean at every label count" in rows[1]
+
+
+@pytest.mark.parametrize("name, args, text", [
+    ("fc_wta", {"filters": [128, 128]}, ""),
+    ("conv_wta", {"filters": [128]}, "128 maps, "),
+    ("stacked_conv_wta", {"filters": [128, 512]}, "128+512 maps, "),
+    ("stacked_conv_wta", {"filters": [128, 512], "probe_stages": "all"},
+     "128+512 maps, probe on every stage's pooled features concatenated, "),
+])
+def test_wta_rows_name_the_maps_and_how_stacked_features_were_probed(table, name, args, text):
+    assert table._conv_maps(name, args) == text

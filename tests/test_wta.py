@@ -254,6 +254,38 @@ def test_stage_model_reconstructs_pooled_features(small_images):
         model.stage_model(2)
 
 
+def _same_conv_relu(x, kernel, bias):
+    """NumPy oracle of a stride-1 'same' Conv2D (cross-correlation) + bias + ReLU, odd kernels."""
+    kh, kw, _, out = kernel.shape
+    padded = np.pad(x, ((0, 0), (kh // 2, kh // 2), (kw // 2, kw // 2), (0, 0)))
+    y = np.zeros(x.shape[:3] + (out,), np.float64)
+    for i in range(kh):
+        for j in range(kw):
+            y += padded[:, i:i + x.shape[1], j:j + x.shape[2]] @ kernel[i, j]
+    return np.maximum(y + bias, 0)
+
+
+def test_stage_encoder_returns_every_stage_maps_at_inference(small_images):
+    # Oracle: NumPy convolutions and 2x2 max-pooling with the model's own weights; sparsity is
+    # off (inference), so the maps are plain ReLU outputs.
+    model = StackedConvWTA(**SMALL["stacked_conv_wta"])
+    conv = [model.encoder.get_layer(f"stage{i}_conv") for i in (0, 1)]
+    stage0 = _same_conv_relu(small_images, np_(conv[0].kernel), np_(conv[0].bias))
+    pooled = stage0.reshape(8, 7, 2, 7, 2, 4).max(axis=(2, 4))
+    stage1 = _same_conv_relu(pooled, np_(conv[1].kernel), np_(conv[1].bias))
+    out = model.stage_encoder()(small_images)
+    assert sorted(out) == ["stage0", "stage1"]
+    np.testing.assert_allclose(np_(out["stage0"]), stage0, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(np_(out["stage1"]), stage1, rtol=1e-4, atol=1e-5)
+    top = model.stage_encoder([1])(small_images)
+    assert list(top) == ["stage1"]
+    np.testing.assert_allclose(np_(top["stage1"]), stage1, rtol=1e-4, atol=1e-5)
+    for stages, match in [([], "at least one"), ([2], "stage must be"),
+                          ([1, 0], "increasing"), ([0, 0], "increasing")]:
+        with pytest.raises(ValueError, match=match):
+            model.stage_encoder(stages)
+
+
 def test_load_stage_copies_a_one_layer_conv_wta(small_images):
     # Oracle: the Conv-WTA itself. At inference (sparsity off) the stage-0 trainer must then
     # reconstruct the images exactly as the Conv-WTA does, from the same feature maps.

@@ -359,6 +359,38 @@ class StackedConvWTA(ZooModel):
                 or not 0 <= stage < self.num_stages):
             raise ValueError(f"stage must be an int in [0, {self.num_stages}), got {stage!r}.")
 
+    def stage_encoder(self, stages=None):
+        """An encoder returning the feature maps of several stages at inference, as a dict
+        ``{"stage0": ..., "stage1": ...}`` (each stage's ReLU conv output, before the pooling
+        that feeds the next stage).
+
+        For probes on the features of every stage, not only the top one:
+        ``evaluation.extract_features(model.stage_encoder(), images, output_key=["stage0",
+        "stage1"])`` pools each stage's maps to its own grid and concatenates them.
+
+        Args:
+            stages: the stage indices to return (default: all), in increasing order.
+
+        It shares its layers with this model.
+        """
+        stages = list(range(self.num_stages)) if stages is None else list(stages)
+        if not stages:
+            raise ValueError("stages must name at least one stage.")
+        for stage in stages:
+            self._check_stage(stage)
+        if stages != sorted(set(stages)):
+            raise ValueError(f"stages must be increasing without repeats, got {stages}.")
+        cfg = self._zoo_config
+        inputs = keras.Input(tuple(cfg["input_shape"]), name="images")
+        h, outputs = inputs, {}
+        for i in range(stages[-1] + 1):
+            if i and cfg["pool_size"] > 1:
+                h = self.encoder.get_layer(f"stage{i}_pool")(h)
+            h = self.encoder.get_layer(f"stage{i}_conv")(h)
+            if i in stages:
+                outputs[f"stage{i}"] = h
+        return keras.Model(inputs, outputs, name="stage_encoder")
+
     def stage_model(self, stage):
         """The Conv-WTA that trains ``stage`` alone: the stages below it are frozen and feed it
         their (pooled) features, which its decoder reconstructs (MSE added with ``add_loss``).
