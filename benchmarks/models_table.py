@@ -161,26 +161,34 @@ def _pm(entry):
     return f"{entry['mean']:.2f}" + (f" ± {entry['std']:.2f}" if len(entry["runs"]) > 1 else "")
 
 
-def _wta_epochs(name, args):
-    """``40 epoch(s)``; stacked: ``1 epoch(s) per stage`` or ``5+15 epochs stage by stage``,
-    with the learning-rate schedule when it was not constant."""
-    epochs = args["epochs"]
-    text = (f"{'+'.join(map(str, epochs))} epochs stage by stage" if isinstance(epochs, list)
-            else f"{epochs} epoch(s)" + (" per stage" if name == "stacked_conv_wta" else ""))
-    if args.get("stage0_from"):  # a trained one-layer conv_wta stood for stage 0
-        source = os.path.basename(args["stage0_from"])
-        trained = _load(source.replace(".keras", ".json"))
-        text = (f"stage 0 = a {trained['args']['epochs']}-epoch conv_wta (`{source}`), then "
-                if trained else f"stage 0 = `{source}`, then ") + text
-    if args.get("fine_tune_epochs"):
-        text += f" + {args['fine_tune_epochs']} fine-tuning"
-    # A loaded (re-probed or resumed) model's schedule is in the run that first trained it.
+def _first_trained(args):
+    """The arguments of the run that first trained a loaded (re-probed or resumed) model, found
+    by following ``load_model`` through the results files; ``args`` itself when not loaded."""
     while args.get("load_model"):
         trained = _load(os.path.basename(args["load_model"]).replace(".keras", ".json"))
         if not trained or trained["args"] is args:
             break
         args = trained["args"]
-    schedule = args.get("lr_schedule") or "constant"
+    return args
+
+
+def _wta_epochs(name, args):
+    """``40 epoch(s)``; stacked: ``1 epoch(s) per stage`` or ``5+15 epochs stage by stage``,
+    with the learning-rate schedule when it was not constant. The epochs are ``args``'s (a
+    re-probe repeats them, a resumed run gives the total); where stage 0 came from and the
+    schedule are those of the run that first trained the model."""
+    epochs = args["epochs"]
+    text = (f"{'+'.join(map(str, epochs))} epochs stage by stage" if isinstance(epochs, list)
+            else f"{epochs} epoch(s)" + (" per stage" if name == "stacked_conv_wta" else ""))
+    first = _first_trained(args)
+    if first.get("stage0_from"):  # a trained one-layer conv_wta stood for stage 0
+        source = os.path.basename(first["stage0_from"])
+        trained = _load(source.replace(".keras", ".json"))
+        text = (f"stage 0 = a {trained['args']['epochs']}-epoch conv_wta (`{source}`), then "
+                if trained else f"stage 0 = `{source}`, then ") + text
+    if args.get("fine_tune_epochs"):
+        text += f" + {args['fine_tune_epochs']} fine-tuning"
+    schedule = first.get("lr_schedule") or "constant"
     if schedule != "constant":
         text += f" ({schedule} learning rate)"
     return text
@@ -195,14 +203,15 @@ def _decoder_kernels(args):
     return f"decoder kernels {'+'.join(map(str, sizes))} (paper: 11), "
 
 
-def _conv_maps(name, args):
-    """``128+512 maps, `` for the conv models (the paper's figures differ by width), and how a
-    stacked model was probed when not on its top stage alone."""
+def _conv_maps(name, trained, probed):
+    """``128+512 maps, `` for the conv models (the paper's figures differ by width) from the
+    arguments that ``trained`` the model, and how a stacked model was ``probed`` when not on its
+    top stage alone."""
     if name == "fc_wta":
         return ""
-    filters = args.get("filters") or [128, 128]
+    filters = trained.get("filters") or [128, 128]
     text = f"{'+'.join(map(str, filters))} maps, "
-    if args.get("probe_stages", "top") == "all":
+    if probed.get("probe_stages", "top") == "all":
         text += "probe on every stage's pooled features concatenated, "
     return text
 
@@ -280,8 +289,8 @@ def wta_rows():
             + f": {d['data']['autoencoder_train_images']} images, "
               f"{_wta_epochs(name, d['args'])}, "
             + f"k = {100 * d['args'].get('k', 0.05):g} %, "
-            + _conv_maps(name, d["args"])
-            + _decoder_kernels(d["args"])
+            + _conv_maps(name, _first_trained(d["args"]), d["args"])
+            + _decoder_kernels(_first_trained(d["args"]))
             + ("tied decoder weights, " if d["args"].get("tied_weights") else "")
             + f"{len(d['args']['seeds'])} seed(s), "
               f"softmax probe ({d['args'].get('probe_schedule', 'constant')} lr; paper: SVM)"

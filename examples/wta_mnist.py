@@ -15,6 +15,7 @@ probes with a linear SVM; the JSON records how far this run is from that protoco
 """
 
 import argparse
+import json
 import os
 import time
 
@@ -143,6 +144,28 @@ def parse_args(argv=None):
     if args.resume_epochs and (not args.load_model or args.model == "stacked_conv_wta"):
         p.error("--resume-epochs continues a --load-model fc_wta / conv_wta model")
     return args
+
+
+#: What the protocol says about a model's training, read for a re-probe from its training run.
+TRAINING_ARGS = ("epochs", "stage0_from", "train_limit", "fine_tune_epochs", "batch_size",
+                 "learning_rate", "optimizer", "momentum", "lr_schedule", "k", "hidden_units",
+                 "tied_weights", "hidden_bias", "filters", "decoder_kernel_size")
+
+
+def training_args(args):
+    """The arguments that trained the model a run describes: ``args``, or for a re-probe
+    (``--load-model`` without ``--resume-epochs``) those recorded in the training run's
+    ``wta_<tag>.json`` beside the ``.keras`` file when it is there (a re-probe cannot repeat a
+    stacked model's decoder kernels, stage-0 source or schedule on its command line)."""
+    if not args.load_model or args.resume_epochs:
+        return args
+    path = os.path.splitext(args.load_model)[0] + ".json"
+    if not os.path.isfile(path):
+        return args
+    with open(path) as f:
+        recorded = json.load(f).get("args", {})
+    return argparse.Namespace(**{**vars(args), **{key: recorded[key] for key in TRAINING_ARGS
+                                                  if key in recorded}})
 
 
 def epochs_text(args):
@@ -323,6 +346,8 @@ def main(argv=None):
             title="same network, no sparsity")
     picture = save_filter_comparison(filters, os.path.join(args.out_dir, f"wta_{tag}_filters.png"))
 
+    trained = training_args(args)
+    trained_images = len(x_train[:trained.train_limit] if trained.train_limit else x_train)
     errors = {spec: [100 * r["probe"][spec]["test_error"] for r in runs] for spec in args.labels}
     summary = {spec: {"mean": float(np.mean(v)), "std": float(np.std(v)), "runs": v}
                for spec, v in errors.items()}
@@ -334,7 +359,7 @@ def main(argv=None):
         "machine": where,
         "config": model.get_config(),
         "args": vars(args),
-        "data": {"autoencoder_train_images": len(ae_train), "probe_train_images": len(x_train),
+        "data": {"autoencoder_train_images": trained_images, "probe_train_images": len(x_train),
                  "test_images": len(x_test)},
         "runs": runs,
         "test_error_percent": summary,
@@ -344,10 +369,11 @@ def main(argv=None):
         "filters_png": os.path.basename(picture),
         "wall_seconds": round(time.perf_counter() - wall_start, 1),
         "protocol_gap": (
-            f"shortened: {epochs_text(args)} autoencoder epochs on {len(ae_train)} images "
-            f"(the paper trains for hundreds of epochs on 60,000; {describe_optimizer(args.optimizer, args.momentum)}, "
-            f"{args.lr_schedule} learning rate), "
-            + decoder_note(args)
+            f"shortened: {epochs_text(trained)} autoencoder epochs on {trained_images} images "
+            f"(the paper trains for hundreds of epochs on 60,000; "
+            f"{describe_optimizer(trained.optimizer, trained.momentum)}, "
+            f"{trained.lr_schedule} learning rate), "
+            + decoder_note(trained)
             + probe_stages_note(args)
             + f"softmax regression with Adam ({args.probe_schedule} learning rate) for "
             f"{args.probe_epochs} epochs instead of a linear SVM ("
@@ -355,7 +381,12 @@ def main(argv=None):
                 if args.probe_folds == 1 else "weight decay chosen by "
                 f"{args.probe_folds}-fold cross-validation over the labelled examples")
                if args.probe_l2 == "auto" else f"weight decay {args.probe_l2:g}")
-            + f"), {len(args.seeds)} seed(s)."),
+            + f"), {len(args.seeds)} seed(s)."
+            + (f" Model loaded from {os.path.basename(args.load_model)}"
+               + (f" and trained {args.resume_epochs} more epochs." if args.resume_epochs
+                  else "; its training as recorded beside it." if trained is not args
+                  else "; its training as this command repeats it.")
+               if args.load_model else "")),
     }
     rows = ["| Model | Dataset | Labels | Linear-probe error % (obtained) | Reference % | "
             "Run | Script |", "| --- | --- | --- | --- | --- | --- | --- |"]
@@ -363,8 +394,8 @@ def main(argv=None):
         ref = PAPER[args.model].get(spec, "—")
         obtained = f"{s['mean']:.2f}" + (f" ± {s['std']:.2f}" if len(args.seeds) > 1 else "")
         rows.append(
-            f"| {args.model} | MNIST | {spec} | {obtained} | {ref} | {epochs_text(args)} ep. on "
-            f"{len(ae_train)} images, {len(args.seeds)} seed(s), {keras.backend.backend()}, "
+            f"| {args.model} | MNIST | {spec} | {obtained} | {ref} | {epochs_text(trained)} ep. on "
+            f"{trained_images} images, {len(args.seeds)} seed(s), {keras.backend.backend()}, "
             f"2-core CPU, {record['wall_seconds']:.0f} s | `examples/wta_mnist.py` |")
     activity = "Feature activity on the training images (sparsity off): " + "; ".join(
         f"seed {r['seed']}: {r['feature_activity']['never_active']} of "

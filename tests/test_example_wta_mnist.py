@@ -1,6 +1,7 @@
 """The argument checks and the autoencoder training setup of ``examples/wta_mnist.py`` (the script
 behind the WTA results)."""
 
+import json
 import os
 
 import keras
@@ -120,3 +121,23 @@ def test_probe_on_every_stage_concatenates_pooled_maps(script):
     assert script.probe_stages_note(top) == ""
     assert script.probe_stages_note(args) == ("probe on every stage's pooled features "
                                               "concatenated (not the top stage's alone), ")
+
+
+def test_a_reprobe_reads_the_training_run_recorded_beside_the_model(script, tmp_path):
+    model = tmp_path / "wta_stacked.keras"
+    argv = ["--model", "stacked_conv_wta", "--filters", "128", "512", "--epochs", "0", "4",
+            "--load-model", str(model)]
+    args = script.parse_args(argv)
+    assert script.training_args(args) is args  # no record beside it: the command's own words
+    recorded = {"epochs": [0, 4], "stage0_from": "/m/wta_s0.keras", "lr_schedule": "cosine",
+                "decoder_kernel_size": [11, 7], "train_limit": None, "probe_folds": 1}
+    (tmp_path / "wta_stacked.json").write_text(json.dumps({"args": recorded}))
+    trained = script.training_args(args)
+    assert (trained.lr_schedule, trained.decoder_kernel_size, trained.stage0_from) == (
+        "cosine", [11, 7], "/m/wta_s0.keras")
+    assert trained.load_model == str(model) and trained.probe_folds == args.probe_folds
+    assert script.epochs_text(trained) == "(stage 0 from wta_s0.keras) 0+4"
+    assert script.decoder_note(trained) == "decoder kernels 11+7 (the paper's: 11x11), "
+    resumed = script.parse_args(["--model", "conv_wta", "--load-model", str(model),
+                                 "--resume-epochs", "2"])
+    assert script.training_args(resumed) is resumed  # the resumed training is this run's own

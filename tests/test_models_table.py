@@ -59,4 +59,23 @@ def test_an_augmented_run_gets_its_own_labelled_row(table, tmp_path):
      "128+512 maps, probe on every stage's pooled features concatenated, "),
 ])
 def test_wta_rows_name_the_maps_and_how_stacked_features_were_probed(table, name, args, text):
-    assert table._conv_maps(name, args) == text
+    assert table._conv_maps(name, args, args) == text
+
+
+def test_a_reprobe_is_described_by_the_run_that_trained_its_model(table, tmp_path):
+    # The re-probe repeats the epochs but cannot repeat the decoder kernels, the stage-0 source
+    # or the schedule (usage errors with --load-model): those come from the training run's file.
+    trained = {"epochs": [0, 4], "stage0_from": "/m/wta_s0.keras", "lr_schedule": "cosine",
+               "decoder_kernel_size": [11, 7], "filters": [128, 512]}
+    (tmp_path / "wta_stacked.json").write_text(json.dumps({"args": trained}))
+    (tmp_path / "wta_s0.json").write_text(json.dumps({"args": {"epochs": 30}}))
+    probe = {"epochs": [0, 4], "load_model": "/m/wta_stacked.keras", "lr_schedule": "constant",
+             "decoder_kernel_size": 11, "filters": [128, 512], "probe_stages": "all"}
+    assert table._first_trained(probe) == trained
+    assert table._wta_epochs("stacked_conv_wta", probe) == (
+        "stage 0 = a 30-epoch conv_wta (`wta_s0.keras`), then 0+4 epochs stage by stage "
+        "(cosine learning rate)")
+    assert table._decoder_kernels(table._first_trained(probe)) == (
+        "decoder kernels 11+7 (paper: 11), ")
+    assert table._conv_maps("stacked_conv_wta", trained, probe) == (
+        "128+512 maps, probe on every stage's pooled features concatenated, ")
