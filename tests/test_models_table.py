@@ -79,3 +79,16 @@ def test_a_reprobe_is_described_by_the_run_that_trained_its_model(table, tmp_pat
         "decoder kernels 11+7 (paper: 11), ")
     assert table._conv_maps("stacked_conv_wta", trained, probe) == (
         "128+512 maps, probe on every stage's pooled features concatenated, ")
+
+
+@pytest.mark.parametrize("name, stacked, single, text", [
+    ("stacked_conv_wta", {"mean": 0.86, "runs": [0.86]}, 0.91,
+     "; below the one-stage conv_wta row's 0.91 (one seed)"),
+    ("stacked_conv_wta", {"mean": 1.02, "runs": [1.0, 1.04]}, 0.91,
+     "; not below the one-stage conv_wta row's 0.91"),
+    ("stacked_conv_wta", {"mean": 0.86, "runs": [0.86]}, None, ""),
+    ("conv_wta", {"mean": 0.86, "runs": [0.86]}, 0.91, ""),
+])
+def test_stacked_row_says_whether_it_is_below_the_one_stage_row(table, name, stacked, single,
+                                                                  text):
+    assert table._below_single_stage(name, stacked, single) == text
