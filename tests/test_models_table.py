@@ -55,11 +55,16 @@ def test_an_augmented_run_gets_its_own_labelled_row(table, tmp_path):
     ("fc_wta", {"filters": [128, 128]}, ""),
     ("conv_wta", {"filters": [128]}, "128 maps, "),
     ("stacked_conv_wta", {"filters": [128, 512]}, "128+512 maps, "),
-    ("stacked_conv_wta", {"filters": [128, 512], "probe_stages": "all"},
-     "128+512 maps, probe on every stage's pooled features concatenated, "),
 ])
-def test_wta_rows_name_the_maps_and_how_stacked_features_were_probed(table, name, args, text):
-    assert table._conv_maps(name, args, args) == text
+def test_wta_rows_name_the_conv_models_maps(table, name, args, text):
+    assert table._conv_maps(name, args) == text
+
+
+def test_wta_rows_say_when_every_stage_was_probed(table):
+    assert table._probed_stages({"probe_stages": "top"}) == ""
+    assert table._probed_stages({}) == ""  # runs from before the option: the top stage
+    assert table._probed_stages({"probe_stages": "all"}) == (
+        "probe on every stage's pooled features concatenated, ")
 
 
 def test_a_reprobe_is_described_by_the_run_that_trained_its_model(table, tmp_path):
@@ -77,8 +82,7 @@ def test_a_reprobe_is_described_by_the_run_that_trained_its_model(table, tmp_pat
         "(cosine learning rate)")
     assert table._decoder_kernels(table._first_trained(probe)) == (
         "decoder kernels 11+7 (paper: 11), ")
-    assert table._conv_maps("stacked_conv_wta", trained, probe) == (
-        "128+512 maps, probe on every stage's pooled features concatenated, ")
+    assert table._conv_maps("stacked_conv_wta", table._first_trained(probe)) == "128+512 maps, "
 
 
 @pytest.mark.parametrize("name, stacked, single, text", [
