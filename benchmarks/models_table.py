@@ -283,6 +283,7 @@ def wta_rows():
         if file is None:
             continue
         probe_l2 = d["args"].get("probe_l2", 0.0)
+        first = _first_trained(d["args"])
         err = d["test_error_percent"]
         labelled = " · ".join(f"{k} labels {_pm(err[k])}" for k in ("1000", "100") if k in err)
         ref = d["paper_test_error_percent"]["all"]
@@ -297,8 +298,8 @@ def wta_rows():
             + f": {d['data']['autoencoder_train_images']} images, "
               f"{_wta_epochs(name, d['args'])}, "
             + f"k = {100 * d['args'].get('k', 0.05):g} %, "
-            + _conv_maps(name, _first_trained(d["args"]))
-            + _decoder_kernels(_first_trained(d["args"]))
+            + _conv_maps(name, first)
+            + _decoder_kernels(first)
             + ("tied decoder weights, " if d["args"].get("tied_weights") else "")
             + f"{len(d['args']['seeds'])} seed(s), "
             + _probed_stages(d["args"])

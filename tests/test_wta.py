@@ -269,6 +269,7 @@ def test_stage_encoder_returns_every_stage_maps_at_inference(small_images):
     # Oracle: NumPy convolutions and 2x2 max-pooling with the model's own weights; sparsity is
     # off (inference), so the maps are plain ReLU outputs.
     model = StackedConvWTA(**SMALL["stacked_conv_wta"])
+    model.stage_model(1)  # a stage trainer calls the stage layers again, as greedy training does
     conv = [model.encoder.get_layer(f"stage{i}_conv") for i in (0, 1)]
     stage0 = _same_conv_relu(small_images, np_(conv[0].kernel), np_(conv[0].bias))
     pooled = stage0.reshape(8, 7, 2, 7, 2, 4).max(axis=(2, 4))

@@ -380,16 +380,11 @@ class StackedConvWTA(ZooModel):
             self._check_stage(stage)
         if stages != sorted(set(stages)):
             raise ValueError(f"stages must be increasing without repeats, got {stages}.")
-        cfg = self._zoo_config
-        inputs = keras.Input(tuple(cfg["input_shape"]), name="images")
-        h, outputs = inputs, {}
-        for i in range(stages[-1] + 1):
-            if i and cfg["pool_size"] > 1:
-                h = self.encoder.get_layer(f"stage{i}_pool")(h)
-            h = self.encoder.get_layer(f"stage{i}_conv")(h)
-            if i in stages:
-                outputs[f"stage{i}"] = h
-        return keras.Model(inputs, outputs, name="stage_encoder")
+        # A layer's ``output`` is that of its first call: the encoder graph built in __init__
+        # (or on loading), whatever stage trainers have called the layer since.
+        return keras.Model(self.encoder.input,
+                           {f"stage{i}": self.encoder.get_layer(f"stage{i}_conv").output
+                            for i in stages}, name="stage_encoder")
 
     def stage_model(self, stage):
         """The Conv-WTA that trains ``stage`` alone: the stages below it are frozen and feed it
