@@ -210,6 +210,17 @@ def _conv_maps(name, args):
     return f"{'+'.join(map(str, args.get('filters') or [128, 128]))} maps, "
 
 
+def _seeds(name, file, d):
+    """``3 seed(s), ``; a stacked seed group whose runs all trained their upper stages over the
+    same stage-0 model says so: its seeds are the upper stages' only."""
+    count = len(d["args"]["seeds"])
+    if name == "stacked_conv_wta" and isinstance(file, tuple) and count > 1:
+        sources = {_first_trained(_load(f)["args"]).get("stage0_from") for f in file}
+        if len(sources) == 1 and None not in sources:
+            return f"{count} stage-1 seeds over that one stage 0, "
+    return f"{count} seed(s), "
+
+
 def _probed_stages(args):
     """How a stacked model was probed when not on its top stage alone."""
     if args.get("probe_stages", "top") == "all":
@@ -301,7 +312,7 @@ def wta_rows():
             + _conv_maps(name, first)
             + _decoder_kernels(first)
             + ("tied decoder weights, " if d["args"].get("tied_weights") else "")
-            + f"{len(d['args']['seeds'])} seed(s), "
+            + _seeds(name, file, d)
             + _probed_stages(d["args"])
             + f"softmax probe ({d['args'].get('probe_schedule', 'constant')} lr; paper: SVM)"
             + ((f", its weight decay chosen by {d['args']['probe_folds']}-fold cross-validation "

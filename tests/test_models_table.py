@@ -96,3 +96,21 @@ def test_a_reprobe_is_described_by_the_run_that_trained_its_model(table, tmp_pat
 def test_stacked_row_says_whether_it_is_below_the_one_stage_row(table, name, stacked, single,
                                                                   text):
     assert table._below_single_stage(name, stacked, single) == text
+
+
+def test_stacked_seeds_over_one_shared_stage0_say_so(table, tmp_path):
+    # Two re-probes of stage-1 models trained with seeds 0 and 1 over the same stage 0: the
+    # seeds vary the upper stage only, and the row must not pass them off as full seeds.
+    files = []
+    for seed, stage0 in ((0, "/m/wta_s0.keras"), (1, "/m/wta_s0.keras"), (2, "/m/other.keras")):
+        (tmp_path / f"wta_t{seed}.json").write_text(json.dumps(
+            {"args": {"stage0_from": stage0, "seeds": [seed]}}))
+        probe = {"args": {"load_model": f"/m/wta_t{seed}.keras", "seeds": [seed]}}
+        (tmp_path / f"wta_p{seed}.json").write_text(json.dumps(probe))
+        files.append(f"wta_p{seed}.json")
+    two = {"args": {"seeds": [0, 1]}}
+    assert table._seeds("stacked_conv_wta", tuple(files[:2]), two) == (
+        "2 stage-1 seeds over that one stage 0, ")
+    assert table._seeds("stacked_conv_wta", (files[0], files[2]), two) == "2 seed(s), "
+    assert table._seeds("conv_wta", tuple(files[:2]), two) == "2 seed(s), "
+    assert table._seeds("stacked_conv_wta", files[0], {"args": {"seeds": [0]}}) == "1 seed(s), "
