@@ -282,7 +282,12 @@ def wta_rows():
                   # 512 stage-1 maps (7x7 decoder, 4 epochs): cross-validated error 0.84 %
                   # against the 128-map rows' 1.18; the same model probed on both stages'
                   # features: 0.78 % (the rules fixed before they ran).
-                  ("stacked_conv_wta", ("wta_stacked_128x512_dec11x7_s0conv30_4ep_allstages_cv5.json",
+                  # Stage-1 seeds 0 and 1 over the one stage 0 (the rule fixed before seed 1).
+                  ("stacked_conv_wta", (("wta_stacked_128x512_dec11x7_s0conv30_4ep_allstages_cv5.json",
+                                         "wta_stacked_128x512_dec11x7_s0conv30_4ep_allstages_cv5_s1.json"),
+                                        ("wta_stacked_128x512_dec11x7_s0conv30_4ep_cv5.json",
+                                         "wta_stacked_128x512_dec11x7_s0conv30_4ep_cv5_s1.json"),
+                                        "wta_stacked_128x512_dec11x7_s0conv30_4ep_allstages_cv5.json",
                                         "wta_stacked_128x512_dec11x7_s0conv30_4ep_cv5.json",
                                         "wta_stacked_128x2_s0conv30_4ep_cv5.json",
                                         "wta_stacked_128x2_1ep_cv5.json",
