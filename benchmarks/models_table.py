@@ -148,7 +148,8 @@ def _seed_group(files):
         differ = sorted(k for k in shared if first["args"][k] != d["args"][k])
         if differ:
             raise ValueError(f"{f} was not run with the same arguments as {files[0]}: {differ}")
-    merged = dict(first, args=dict(first["args"], seeds=[s for d in runs for s in d["args"]["seeds"]]))
+    merged = dict(first, args=dict(first["args"], seeds=[s for d in runs for s in d["args"]["seeds"]]),
+                  group_args=[d["args"] for d in runs])
     merged["test_error_percent"] = {}
     for labels in first["test_error_percent"]:
         errs = [e for d in runs for e in d["test_error_percent"][labels]["runs"]]
@@ -210,12 +211,12 @@ def _conv_maps(name, args):
     return f"{'+'.join(map(str, args.get('filters') or [128, 128]))} maps, "
 
 
-def _seeds(name, file, d):
-    """``3 seed(s), ``; a stacked seed group whose runs all trained their upper stages over the
-    same stage-0 model says so: its seeds are the upper stages' only."""
+def _seeds(name, d):
+    """``3 seed(s), ``; a stacked seed group (``_seed_group``) whose runs all trained their upper
+    stages over the same stage-0 model says so: its seeds are the upper stages' only."""
     count = len(d["args"]["seeds"])
-    if name == "stacked_conv_wta" and isinstance(file, tuple) and count > 1:
-        sources = {_first_trained(_load(f)["args"]).get("stage0_from") for f in file}
+    if name == "stacked_conv_wta" and len(d.get("group_args", ())) > 1:
+        sources = {_first_trained(args).get("stage0_from") for args in d["group_args"]}
         if len(sources) == 1 and None not in sources:
             return f"{count} stage-1 seeds over that one stage 0, "
     return f"{count} seed(s), "
@@ -317,7 +318,7 @@ def wta_rows():
             + _conv_maps(name, first)
             + _decoder_kernels(first)
             + ("tied decoder weights, " if d["args"].get("tied_weights") else "")
-            + _seeds(name, file, d)
+            + _seeds(name, d)
             + _probed_stages(d["args"])
             + f"softmax probe ({d['args'].get('probe_schedule', 'constant')} lr; paper: SVM)"
             + ((f", its weight decay chosen by {d['args']['probe_folds']}-fold cross-validation "

@@ -101,16 +101,17 @@ def test_stacked_row_says_whether_it_is_below_the_one_stage_row(table, name, sta
 def test_stacked_seeds_over_one_shared_stage0_say_so(table, tmp_path):
     # Two re-probes of stage-1 models trained with seeds 0 and 1 over the same stage 0: the
     # seeds vary the upper stage only, and the row must not pass them off as full seeds.
-    files = []
+    probes = []
     for seed, stage0 in ((0, "/m/wta_s0.keras"), (1, "/m/wta_s0.keras"), (2, "/m/other.keras")):
         (tmp_path / f"wta_t{seed}.json").write_text(json.dumps(
             {"args": {"stage0_from": stage0, "seeds": [seed]}}))
-        probe = {"args": {"load_model": f"/m/wta_t{seed}.keras", "seeds": [seed]}}
+        probe = {"args": {"load_model": f"/m/wta_t{seed}.keras", "seeds": [seed]},
+                 "test_error_percent": {"all": {"mean": 0.8, "std": 0.0, "runs": [0.8]}}}
         (tmp_path / f"wta_p{seed}.json").write_text(json.dumps(probe))
-        files.append(f"wta_p{seed}.json")
-    two = {"args": {"seeds": [0, 1]}}
-    assert table._seeds("stacked_conv_wta", tuple(files[:2]), two) == (
-        "2 stage-1 seeds over that one stage 0, ")
-    assert table._seeds("stacked_conv_wta", (files[0], files[2]), two) == "2 seed(s), "
-    assert table._seeds("conv_wta", tuple(files[:2]), two) == "2 seed(s), "
-    assert table._seeds("stacked_conv_wta", files[0], {"args": {"seeds": [0]}}) == "1 seed(s), "
+        probes.append(f"wta_p{seed}.json")
+    shared = table._seed_group(tuple(probes[:2]))
+    assert table._seeds("stacked_conv_wta", shared) == "2 stage-1 seeds over that one stage 0, "
+    assert table._seeds("stacked_conv_wta", table._seed_group((probes[0], probes[2]))) == (
+        "2 seed(s), ")
+    assert table._seeds("conv_wta", shared) == "2 seed(s), "
+    assert table._seeds("stacked_conv_wta", table._load(probes[0])) == "1 seed(s), "
