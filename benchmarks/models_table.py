@@ -2,6 +2,10 @@
 
     python benchmarks/models_table.py && python benchmarks/update_readme.py
 
+``--seed-group FILE FILE ...`` prints instead the seed-group summary of WTA results files (one
+protocol, several seeds), as a table row would compute it: test errors per label count and the
+mean cross-validated error of the weight decays the probes chose.
+
 Every "obtained" figure is read from a results file (named in the last column), never typed.
 Writes benchmarks/results/models_table.md.
 """
@@ -365,7 +369,28 @@ def drsae_rows():
     return rows
 
 
-def main():
+def seed_group_summary(files):
+    """The lines ``--seed-group`` prints for ``files`` (see the module docstring)."""
+    d = _seed_group(tuple(files))
+    if d is None:
+        raise SystemExit(f"models_table: error: --seed-group: not every file is in {RESULTS}")
+    lines = [f"{' + '.join(files)}: seeds {d['args']['seeds']}"]
+    lines += [f"test error % ({labels} labels): {_pm(e)}" for labels, e in
+              d["test_error_percent"].items()]
+    cv = _chosen_validation_error(files)
+    return lines + [f"cross-validated error % (all labels): {100 * cv:.2f}"]
+
+
+def main(argv=None):
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seed-group", nargs="+", metavar="FILE",
+                        help="print the summary of these results files instead of the table")
+    args = parser.parse_args(argv)
+    if args.seed_group:
+        print("\n".join(seed_group_summary(args.seed_group)))
+        return
     lines = ["Obtained figures come from the results files named in the last column (in "
              "`benchmarks/results/`, each with its command, machine and wall time). All runs so far "
              "were on a 2-core CPU with no GPU, mostly shortened far below the papers' training "

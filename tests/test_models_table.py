@@ -115,3 +115,23 @@ def test_stacked_seeds_over_one_shared_stage0_say_so(table, tmp_path):
         "2 seed(s), ")
     assert table._seeds("conv_wta", shared) == "2 seed(s), "
     assert table._seeds("stacked_conv_wta", table._load(probes[0])) == "1 seed(s), "
+
+
+def test_seed_group_summary_prints_test_and_cross_validated_means(table, tmp_path, capsys):
+    # Oracle: the two runs' numbers written below, averaged by hand.
+    files = []
+    for seed, (test, cv) in enumerate(((0.80, 0.0078), (0.84, 0.0082))):
+        run = {"probe": {"all": {"l2_selection": {"candidates": [0.0, 1e-4],
+                                                   "validation_error": [0.02, cv],
+                                                   "chosen": 1e-4}}}}
+        (tmp_path / f"wta_g{seed}.json").write_text(json.dumps(
+            {"args": {"seeds": [seed]}, "runs": [run],
+             "test_error_percent": {"all": {"mean": test, "std": 0.0, "runs": [test]}}}))
+        files.append(f"wta_g{seed}.json")
+    table.main(["--seed-group", *files])
+    assert capsys.readouterr().out.splitlines() == [
+        "wta_g0.json + wta_g1.json: seeds [0, 1]", "test error % (all labels): 0.82 ± 0.02",
+        "cross-validated error % (all labels): 0.80"]
+    assert not (tmp_path / "models_table.md").exists()  # the table is not written
+    with pytest.raises(SystemExit, match="not every file"):
+        table.main(["--seed-group", "wta_g0.json", "wta_missing.json"])
