@@ -24,7 +24,7 @@ import numpy as np
 
 import keras_ae
 from keras_ae import evaluation, visualize
-from keras_ae.data import load_arrays, make_dataset, to_float_images
+from keras_ae.data import ZCAWhitening, load_arrays, make_dataset, to_float_images
 from keras_ae.reporting import command_line, machine, write_report
 from keras_ae.models.wta import ConvWTA, FCWTA, StackedConvWTA, train_greedily
 from keras_ae.training import (OPTIMIZERS, SCHEDULES, check_optimizer_arguments,
@@ -63,6 +63,9 @@ def parse_args(argv=None):
     p.add_argument("--hidden-bias", type=float, default=0.0,
                    help="fc_wta: initial bias of the hidden units (a positive value starts "
                         "every unit active, so none is silent from the first batch)")
+    p.add_argument("--zca-epsilon", type=float, default=None,
+                   help="ZCA-whiten every image (autoencoder and probe) with this regulariser, "
+                        "fitted on the autoencoder's training images (not in the paper)")
     p.add_argument("--filters", type=int, nargs="+", default=[128, 128], help="conv maps")
     p.add_argument("--decoder-kernel-size", type=int, nargs="+", default=[11],
                    help="conv models' linear decoder kernel (11, the paper's); stacked: one "
@@ -141,6 +144,10 @@ def parse_args(argv=None):
         p.error(f"--optimizer / --momentum: {error}")
     if args.probe_stages != "top" and args.model != "stacked_conv_wta":
         p.error("--probe-stages all is for stacked_conv_wta (the other models have one stage)")
+    if args.zca_epsilon is not None and not args.zca_epsilon > 0:
+        p.error(f"--zca-epsilon must be positive, got {args.zca_epsilon}")
+    if args.zca_epsilon is not None and args.load_model:
+        p.error("--zca-epsilon trains a new model (a re-probe whitens as its training run did)")
     if args.resume_epochs and (not args.load_model or args.model == "stacked_conv_wta"):
         p.error("--resume-epochs continues a --load-model fc_wta / conv_wta model")
     return args
@@ -149,7 +156,7 @@ def parse_args(argv=None):
 #: What the protocol says about a model's training, read for a re-probe from its training run.
 TRAINING_ARGS = ("epochs", "stage0_from", "train_limit", "fine_tune_epochs", "batch_size",
                  "learning_rate", "optimizer", "momentum", "lr_schedule", "k", "hidden_units",
-                 "tied_weights", "hidden_bias", "filters", "decoder_kernel_size")
+                 "tied_weights", "hidden_bias", "filters", "decoder_kernel_size", "zca_epsilon")
 
 
 def training_args(args):
@@ -186,6 +193,31 @@ def decoder_note(args):
     if args.model == "fc_wta" or all(size == 11 for size in sizes):
         return ""
     return f"decoder kernels {'+'.join(map(str, sizes))} (the paper's: 11x11), "
+
+
+def input_whitening(args, x_train):
+    """The ZCA whitening the model's inputs go through, or None: fitted on the autoencoder's
+    training images for a new model with ``--zca-epsilon``; for ``--load-model``, the one saved
+    beside the model (``wta_<tag>_zca.npz``), whose epsilon then goes into ``args``."""
+    if args.load_model:
+        path = os.path.splitext(args.load_model)[0] + "_zca.npz"
+        if not os.path.isfile(path):
+            return None
+        zca = ZCAWhitening.load(path)
+        args.zca_epsilon = zca.epsilon
+        return zca
+    if args.zca_epsilon is None:
+        return None
+    return ZCAWhitening(args.zca_epsilon).fit(
+        x_train[:args.train_limit] if args.train_limit else x_train)
+
+
+def whitening_note(args):
+    """The protocol's words for ``--zca-epsilon`` (nothing without it)."""
+    if args.zca_epsilon is None:
+        return ""
+    return (f"inputs ZCA-whitened (epsilon {args.zca_epsilon:g}, fitted on the autoencoder's "
+            f"training images; not in the paper), ")
 
 
 def probe_stages_note(args):
@@ -286,6 +318,9 @@ def main(argv=None):
     x_train_u8, y_train = load_arrays("mnist", "train", data_dir=args.data_dir)
     x_test_u8, y_test = load_arrays("mnist", "test", data_dir=args.data_dir)
     x_train, x_test = to_float_images(x_train_u8), to_float_images(x_test_u8)
+    zca = input_whitening(args, x_train)
+    if zca is not None:
+        x_train, x_test = zca.transform(x_train), zca.transform(x_test)
     ae_train = x_train[:args.train_limit] if args.train_limit else x_train
     pool = args.pool_size if args.pool_size in ("auto", "none") else int(args.pool_size)
     pool = None if pool == "none" else pool
@@ -333,6 +368,8 @@ def main(argv=None):
                 title=f"{args.model}, k={args.k}")
             if args.save_model and (args.resume_epochs or not args.load_model):
                 model.save(os.path.join(args.out_dir, f"wta_{tag}.keras"))
+                if zca is not None:  # what the saved model's inputs must go through
+                    zca.save(os.path.join(args.out_dir, f"wta_{tag}_zca.npz"))
 
     plain = None
     if args.compare_plain and args.model == "conv_wta":
@@ -374,6 +411,7 @@ def main(argv=None):
             f"{describe_optimizer(trained.optimizer, trained.momentum)}, "
             f"{trained.lr_schedule} learning rate), "
             + decoder_note(trained)
+            + whitening_note(trained)
             + probe_stages_note(args)
             + f"softmax regression with Adam ({args.probe_schedule} learning rate) for "
             f"{args.probe_epochs} epochs instead of a linear SVM ("

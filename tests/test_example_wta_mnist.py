@@ -65,6 +65,8 @@ def test_optimizer_is_named_in_the_protocol(script, argv, text):
      "builds a new model"),
     (["--model", "conv_wta", "--decoder-kernel-size", "0"], "must be positive"),
     (["--model", "conv_wta", "--probe-stages", "all"], "is for stacked_conv_wta"),
+    (["--zca-epsilon", "0"], "--zca-epsilon must be positive"),
+    (["--load-model", "x.keras", "--zca-epsilon", "0.1"], "whitens as its training run did"),
 ])
 def test_bad_arguments_are_usage_errors(script, capsys, argv, message):
     with pytest.raises(SystemExit) as exit_info:
@@ -141,3 +143,30 @@ def test_a_reprobe_reads_the_training_run_recorded_beside_the_model(script, tmp_
     resumed = script.parse_args(["--model", "conv_wta", "--load-model", str(model),
                                  "--resume-epochs", "2"])
     assert script.training_args(resumed) is resumed  # the resumed training is this run's own
+
+
+def test_zca_whitening_is_fitted_on_autoencoder_images_and_kept_beside_the_model(script,
+                                                                                  tmp_path):
+    rng = np.random.default_rng(0)
+    x_train = rng.random((50, 4, 4, 1))
+    x_train[:20] *= 3.0  # the first 20 (the --train-limit ones) have another covariance
+    args = script.parse_args(["--zca-epsilon", "0.05", "--train-limit", "20"])
+    zca = script.input_whitening(args, x_train)
+    flat = x_train[:20].reshape(20, -1)
+    np.testing.assert_allclose(zca.mean, flat.mean(axis=0))  # fitted on those 20 only
+    np.testing.assert_allclose(np.linalg.inv(zca.matrix @ zca.matrix) - 0.05 * np.eye(16),
+                               np.cov(flat, rowvar=False), atol=1e-8)
+    assert script.whitening_note(args) == (
+        "inputs ZCA-whitened (epsilon 0.05, fitted on the autoencoder's training images; "
+        "not in the paper), ")
+    assert script.input_whitening(script.parse_args([]), x_train) is None
+    assert script.whitening_note(script.parse_args([])) == ""
+    # A loaded model takes the whitening saved beside it, and its epsilon goes into the record.
+    zca.save(str(tmp_path / "wta_fc_zca.npz"))
+    loaded_args = script.parse_args(["--load-model", str(tmp_path / "wta_fc.keras"),
+                                     "--resume-epochs", "1"])
+    loaded = script.input_whitening(loaded_args, x_train)
+    np.testing.assert_array_equal(loaded.matrix, zca.matrix)
+    assert loaded_args.zca_epsilon == 0.05
+    unwhitened = script.parse_args(["--load-model", str(tmp_path / "other.keras")])
+    assert script.input_whitening(unwhitened, x_train) is None

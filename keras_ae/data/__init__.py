@@ -1,4 +1,5 @@
-"""Data: IDX folders, TFDS names and the shipped MNIST sample as ``tf.data`` pipelines."""
+"""Data: IDX folders, TFDS names and the shipped MNIST sample as ``tf.data`` pipelines;
+ZCA whitening as a NumPy preprocessing step."""
 
 from keras_ae.data.idx import IDXError, read_idx, write_idx
 from keras_ae.data.loading import (
@@ -13,3 +14,4 @@ from keras_ae.data.loading import (
     to_float_images,
 )
 from keras_ae.data.semi import UNLABELLED, keep_labels, labelled_mask, semi_supervised_dataset
+from keras_ae.data.whitening import ZCAWhitening
