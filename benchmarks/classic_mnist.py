@@ -58,7 +58,10 @@ def main():
     # epochs), so slow models can be run separately or on another backend.
     json_path = os.path.join(RESULTS, "classic_mnist.json")
     recon_path = os.path.join(RESULTS, "classic_mnist_reconstructions.npz")
-    previous = json.load(open(json_path))["results"] if os.path.exists(json_path) else []
+    previous = []
+    if os.path.exists(json_path):
+        with open(json_path) as f:
+            previous = json.load(f)["results"]
     rows = {r["model"]: r for r in previous}
     recons = dict(np.load(recon_path)) if os.path.exists(recon_path) else {}
     for name in args.models:

@@ -21,7 +21,10 @@ HEADER = ["| model (registry name) | paper | task · metric | obtained | referen
 
 def _load(name):
     path = os.path.join(RESULTS, name)
-    return json.load(open(path)) if os.path.exists(path) else None
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
 
 
 def _row(*cells):
