@@ -1,10 +1,11 @@
-"""The ``keras-ae`` command line: list, train, evaluate and export the zoo's models.
+"""The ``keras-ae`` command line: list, train, evaluate, export and linear-probe the zoo's models.
 
     keras-ae list
     keras-ae train conv_autoencoder --epochs 3 --out runs/conv
     keras-ae train dense_autoencoder --dataset /data/fashion_mnist --set code_size=2
     keras-ae evaluate runs/conv/model.keras --dataset mnist
     keras-ae export runs/conv/model.keras exported/conv_encoder
+    keras-ae probe runs/conv/model.keras --dataset mnist --labels all 1000 100 --l2 auto
 
 The backend is Keras's: set ``KERAS_BACKEND=tensorflow|jax|torch``. Errors are one line on
 stderr and a non-zero exit status.
@@ -192,6 +193,56 @@ def cmd_export(args):
     return 0
 
 
+def _pool_argument(text):
+    if text in ("auto", "none"):
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 'auto', 'none' or an int >= 1, got {text!r}")
+    return value
+
+
+def cmd_probe(args):
+    from keras_ae import evaluation
+
+    if args.epochs < 1 or args.batch_size < 1:
+        raise CLIError("--epochs and --batch-size must be positive integers")
+    model = _load_model(args.model_file)
+    x_train, y_train = _load_split(args, "train")
+    x_test, y_test = _load_split(args, "test")
+    expected = tuple(model.inputs[0].shape[1:])
+    if tuple(x_train.shape[1:]) != expected:
+        raise CLIError(f"the data's images have shape {x_train.shape[1:]} but the model expects "
+                       f"{expected}")
+    pool = None if args.pool == "none" else args.pool
+    start = time.time()
+    train_features = evaluation.extract_features(model, x_train, pool_size=pool)
+    test_features = evaluation.extract_features(model, x_test, pool_size=pool)
+    report = {"model_file": args.model_file, "train_examples": int(len(x_train)),
+              "test_examples": int(len(x_test)), "feature_dim": int(train_features.shape[1]),
+              "pool_size": args.pool, "encode_seconds": round(time.time() - start, 2),
+              "probes": {}}
+    for spec in args.labels:
+        result = evaluation.probe_features(
+            train_features, y_train, test_features, y_test,
+            num_labels=evaluation.label_budget(spec), epochs=args.epochs,
+            batch_size=args.batch_size, l2=args.l2, folds=args.folds, label_seed=args.seed,
+            seed=args.seed)
+        report["probes"][spec] = {
+            "test_error_percent": 100.0 * result["test_error"],
+            "train_error_percent": 100.0 * result["train_error"],
+            "num_labels": result["num_labels"], "l2": result["probe"]["l2"],
+            "l2_selection": result["l2_selection"], "fit_seconds": result["fit_seconds"]}
+    text = json.dumps(report, indent=2, sort_keys=True)
+    if args.out:
+        write_whole({args.out: text})
+    print(text)
+    return 0
+
+
 def build_parser():
     parser = _Parser(prog="keras-ae", description="Train, evaluate and export keras-ae models.")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
@@ -229,7 +280,41 @@ def build_parser():
     export.add_argument("out")
     export.add_argument("--full-model", action="store_true", help="export the whole model, not the encoder")
     export.add_argument("--overwrite", action="store_true")
+
+    probe = sub.add_parser("probe", help="linear-probe a saved model's encoder features")
+    probe.add_argument("model_file")
+    data_args(probe)
+    probe.add_argument("--labels", nargs="+", default=["all"], type=_label_argument,
+                       help="labelled training examples per probe: 'all' or a count (balanced "
+                            "per class), e.g. --labels all 1000 100")
+    probe.add_argument("--l2", default="auto", type=_l2_argument,
+                       help="the probe's weight decay, or 'auto': chosen on held-out labels")
+    probe.add_argument("--folds", default=1, type=_folds_argument,
+                       help="with --l2 auto: 1 holds out a sixth of the labels, k >= 2 k-fold CV")
+    probe.add_argument("--epochs", type=int, default=30, help="the probe's training epochs")
+    probe.add_argument("--pool", default="auto", type=_pool_argument,
+                       help="feature maps: max-pool window, 'auto' (about 4x4 regions) or 'none'")
+    probe.add_argument("--seed", type=int, default=0, help="seed of the label draw and the probe")
+    probe.add_argument("--out", default=None, help="also write the JSON report to this file")
     return parser
+
+
+def _label_argument(text):
+    from keras_ae.evaluation import label_argument
+
+    return label_argument(text)
+
+
+def _l2_argument(text):
+    from keras_ae.evaluation import l2_argument
+
+    return l2_argument(text)
+
+
+def _folds_argument(text):
+    from keras_ae.evaluation import folds_argument
+
+    return folds_argument(text)
 
 
 def main(argv=None):
@@ -240,7 +325,7 @@ def main(argv=None):
             parser.print_help()
             return 2
         return {"list": cmd_list, "train": cmd_train, "evaluate": cmd_evaluate,
-                "export": cmd_export}[args.command](args)
+                "export": cmd_export, "probe": cmd_probe}[args.command](args)
     except CLIError as e:
         print(f"keras-ae: error: {e}", file=sys.stderr)
         return 2

@@ -61,7 +61,44 @@ def test_train_writes_everything(bars_folder, tmp_path, capsys):
     assert os.path.isfile(os.path.join(export_dir, "saved_model.pb"))
 
 
+def test_probe_reports_each_label_budget(bars_folder, tmp_path, capsys):
+    """``keras-ae probe`` is the library's linear probe on the saved model's encoder: the same
+    numbers as ``evaluation.linear_probe`` with the same settings, written whole to --out."""
+    import keras
+
+    from keras_ae import evaluation
+    from keras_ae.data import load_arrays, to_float_images
+
+    out = str(tmp_path / "run")
+    assert cli.main(["train", "conv_autoencoder", "--dataset", bars_folder, "--epochs", "1",
+                     "--batch-size", "16", "--out", out, "--set", "filters=[4,8]",
+                     "--no-export"]) == 0
+    capsys.readouterr()
+    model_file = os.path.join(out, "model.keras")
+    report_file = str(tmp_path / "probe.json")
+    assert cli.main(["probe", model_file, "--dataset", bars_folder, "--labels", "all", "30",
+                     "--l2", "0.001", "--epochs", "5", "--out", report_file]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report == json.load(open(report_file))
+    assert (report["train_examples"], report["test_examples"]) == (96, 24)
+    assert report["probes"]["30"]["num_labels"] == 30
+    assert report["probes"]["all"]["num_labels"] == 96
+    x_train, y_train = load_arrays(bars_folder, "train")
+    x_test, y_test = load_arrays(bars_folder, "test")
+    expected = evaluation.linear_probe(
+        keras.saving.load_model(model_file), to_float_images(x_train), y_train,
+        to_float_images(x_test), y_test, num_labels=30, epochs=5, l2=0.001)
+    assert report["probes"]["30"]["test_error_percent"] == pytest.approx(
+        100 * expected["test_error"])
+    assert report["feature_dim"] == expected["feature_dim"]
+
+
 @pytest.mark.parametrize("argv, message", [
+    (["probe", "m.keras", "--labels", "0"], "a label budget must be 'all' or an int >= 1"),
+    (["probe", "m.keras", "--l2", "-1"], "expected 'auto' or a finite number >= 0"),
+    (["probe", "m.keras", "--folds", "0"], "expected an int >= 1"),
+    (["probe", "m.keras", "--pool", "big"], "expected 'auto', 'none' or an int >= 1"),
+    (["probe", "/no/such/model.keras"], "model file not found"),
     (["train", "no_such_model"], "Unknown model 'no_such_model'"),
     (["train", "conv_autoencoder", "--dataset", "/no/such/folder"], "Data folder not found: /no/such/folder"),
     (["train", "conv_autoencoder", "--epochs", "zero"], "invalid int value"),
