@@ -52,7 +52,7 @@ def parse_args(argv=None):
     p.add_argument("--svm-c", type=float, nargs="+", default=None, metavar="C",
                    help="also probe with a linear SVM, its C chosen from these on held-out labels "
                         "(needs scikit-learn)")
-    p.add_argument("--pool-sizes", type=_pool_argument, nargs="+", default=["auto"],
+    p.add_argument("--pool-sizes", type=evaluation.pool_argument, nargs="+", default=["auto"],
                    help="conv models: max-pooling windows of the feature maps to compare "
                         "('auto' = about 4x4 regions, 'none' = full maps, or an int); compare "
                         "them by the held-out labels' error, not the test error")
@@ -68,18 +68,6 @@ def parse_args(argv=None):
         except ImportError:
             p.error("--svm-c needs scikit-learn: pip install scikit-learn")
     return args
-
-
-def _pool_argument(text):
-    if text in ("auto", "none"):
-        return text
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected 'auto', 'none' or an int >= 1, got {text!r}")
-    return value
 
 
 def _validation_error(row):

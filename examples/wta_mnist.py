@@ -71,7 +71,7 @@ def parse_args(argv=None):
                    help="conv models' linear decoder kernel (11, the paper's); stacked: one "
                         "value for every stage or one per stage (e.g. 11 7: the second stage "
                         "works at half resolution)")
-    p.add_argument("--pool-size", default="auto",
+    p.add_argument("--pool-size", default="auto", type=evaluation.pool_argument,
                    help="probe max-pooling window for conv maps ('auto' = about 4x4 regions)")
     p.add_argument("--probe-stages", choices=["top", "all"], default="top",
                    help="stacked_conv_wta: probe the top stage's pooled maps (default) or every "
@@ -322,8 +322,7 @@ def main(argv=None):
     if zca is not None:
         x_train, x_test = zca.transform(x_train), zca.transform(x_test)
     ae_train = x_train[:args.train_limit] if args.train_limit else x_train
-    pool = args.pool_size if args.pool_size in ("auto", "none") else int(args.pool_size)
-    pool = None if pool == "none" else pool
+    pool = None if args.pool_size == "none" else args.pool_size
 
     runs = []
     filters = {}

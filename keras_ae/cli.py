@@ -193,18 +193,6 @@ def cmd_export(args):
     return 0
 
 
-def _pool_argument(text):
-    if text in ("auto", "none"):
-        return text
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected 'auto', 'none' or an int >= 1, got {text!r}")
-    return value
-
-
 def cmd_probe(args):
     from keras_ae import evaluation
 
@@ -284,37 +272,32 @@ def build_parser():
     probe = sub.add_parser("probe", help="linear-probe a saved model's encoder features")
     probe.add_argument("model_file")
     data_args(probe)
-    probe.add_argument("--labels", nargs="+", default=["all"], type=_label_argument,
+    probe.add_argument("--labels", nargs="+", default=["all"],
+                       type=_evaluation_argument("label_argument"),
                        help="labelled training examples per probe: 'all' or a count (balanced "
                             "per class), e.g. --labels all 1000 100")
-    probe.add_argument("--l2", default="auto", type=_l2_argument,
+    probe.add_argument("--l2", default="auto", type=_evaluation_argument("l2_argument"),
                        help="the probe's weight decay, or 'auto': chosen on held-out labels")
-    probe.add_argument("--folds", default=1, type=_folds_argument,
+    probe.add_argument("--folds", default=1, type=_evaluation_argument("folds_argument"),
                        help="with --l2 auto: 1 holds out a sixth of the labels, k >= 2 k-fold CV")
     probe.add_argument("--epochs", type=int, default=30, help="the probe's training epochs")
-    probe.add_argument("--pool", default="auto", type=_pool_argument,
+    probe.add_argument("--pool", default="auto", type=_evaluation_argument("pool_argument"),
                        help="feature maps: max-pool window, 'auto' (about 4x4 regions) or 'none'")
     probe.add_argument("--seed", type=int, default=0, help="seed of the label draw and the probe")
     probe.add_argument("--out", default=None, help="also write the JSON report to this file")
     return parser
 
 
-def _label_argument(text):
-    from keras_ae.evaluation import label_argument
+def _evaluation_argument(name):
+    """``keras_ae.evaluation.<name>`` as an argparse type, imported only when a probe argument is
+    parsed (the other commands do not need Keras's import time)."""
+    def parse(text):
+        from keras_ae import evaluation
 
-    return label_argument(text)
+        return getattr(evaluation, name)(text)
 
-
-def _l2_argument(text):
-    from keras_ae.evaluation import l2_argument
-
-    return l2_argument(text)
-
-
-def _folds_argument(text):
-    from keras_ae.evaluation import folds_argument
-
-    return folds_argument(text)
+    parse.__name__ = name
+    return parse
 
 
 def main(argv=None):

@@ -304,6 +304,20 @@ def folds_argument(text):
     return value
 
 
+def pool_argument(text):
+    """An ``argparse`` type for a feature-map pooling window (:func:`extract_features`'s
+    ``pool_size``): ``"auto"``, ``"none"`` (kept as text) or an int >= 1."""
+    if text in ("auto", "none"):
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 'auto', 'none' or an int >= 1, got {text!r}")
+    return value
+
+
 def label_budget_mask(labels, num_labels=None, seed=0):
     """Which training examples keep their label when only ``num_labels`` of them may be used:
     all for ``None``, else a class-balanced draw with ``seed`` (:func:`keras_ae.data.keep_labels`)."""

@@ -287,6 +287,9 @@ def test_label_and_folds_arguments_for_argparse():
             evaluation.label_argument(bad)
         with pytest.raises(argparse.ArgumentTypeError, match="int >= 1"):
             evaluation.folds_argument(bad)
+        with pytest.raises(argparse.ArgumentTypeError, match="'auto', 'none' or an int >= 1"):
+            evaluation.pool_argument(bad)
+    assert [evaluation.pool_argument(t) for t in ("auto", "none", "7")] == ["auto", "none", 7]
 
 
 @pytest.mark.parametrize("l2", ["big", -1.0, [], [0.0, -2.0], True, float("nan"), float("inf"),
