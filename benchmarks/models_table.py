@@ -348,9 +348,18 @@ def _below_single_stage(name, stacked, single_stage):
             f"{single_stage:.2f}" + (" (one seed)" if len(stacked["runs"]) == 1 else ""))
 
 
+def _drsae_data_note(d):
+    """What a DrSAE run trained on, when it is not the paper's 50k / 10k split."""
+    if d.get("val_size", 10000) != 0:
+        return ""
+    return (f", trained on all {d['train_size']:,} training images (no validation split; the "
+            f"paper's is 50k / 10k)")
+
+
 def drsae_rows():
     rows = []
-    for file in ("drsae_long_phase1.json", "drsae_phase1_100.json", "drsae_final.json",
+    for file in ("drsae_long_phase1.json", "drsae_phase1_100.json",
+                 "drsae_phase1_100_train60k.json", "drsae_final.json",
                  "drsae_ablation_phase1_100.json",
                  "drsae_ablation_final.json", "drsae_sgd_150ep.json"):
         d = _load(file)
@@ -367,7 +376,8 @@ def drsae_rows():
                 ("target met" if met else "target not met")
                 + f": {d['unsupervised_epochs']}+{d['discriminative_epochs']} epochs, "
                   f"{d.get('optimizer', 'Adam')}, "
-                  f"{s['seeds']} seed{'s' if s['seeds'] > 1 else ''}, CPU",
+                  f"{s['seeds']} seed{'s' if s['seeds'] > 1 else ''}, CPU"
+                + _drsae_data_note(d),
                 f"`{file}`"))
     return rows
 

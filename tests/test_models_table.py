@@ -135,3 +135,20 @@ def test_seed_group_summary_prints_test_and_cross_validated_means(table, tmp_pat
     assert not (tmp_path / "models_table.md").exists()  # the table is not written
     with pytest.raises(SystemExit, match="not every file"):
         table.main(["--seed-group", "wta_g0.json", "wta_missing.json"])
+
+
+def test_drsae_rows_say_when_no_validation_split_was_held_out(table, tmp_path):
+    def write(name, train_size, val_size, error):
+        summary = [{"units": 400, "steps": 11, "seeds": 3, "test_error_mean": error,
+                    "test_error_std": 0.05, "paper_error_percent": 1.08}]
+        (tmp_path / name).write_text(json.dumps(
+            {"summary": summary, "unsupervised_epochs": 100, "discriminative_epochs": 45,
+             "train_size": train_size, "val_size": val_size}))
+
+    write("drsae_phase1_100.json", 50000, 10000, 1.38)
+    write("drsae_phase1_100_train60k.json", 60000, 0, 1.05)
+    split, full = table.drsae_rows()
+    assert "| 1.38 ± 0.05 | 1.08 | target not met: 100+45 epochs, Adam, 3 seeds, CPU |" in split
+    assert ("| 1.05 ± 0.05 | 1.08 | target met: 100+45 epochs, Adam, 3 seeds, CPU, trained on "
+            "all 60,000 training images (no validation split; the paper's is 50k / 10k) |"
+            in full)
