@@ -71,6 +71,11 @@ def test_load_errors(tmp_path):
     np.savez(bad, epsilon=0.1)
     with pytest.raises(ValueError, match="not a ZCA whitening file"):
         ZCAWhitening.load(str(bad))
+    truncated = tmp_path / "truncated.npz"
+    ZCAWhitening(0.1).fit(_correlated_images()).save(str(truncated))
+    truncated.write_bytes(truncated.read_bytes()[:200])
+    with pytest.raises(ValueError, match="not a ZCA whitening file"):
+        ZCAWhitening.load(str(truncated))
     corrupt = tmp_path / "corrupt.npz"
     np.savez(corrupt, epsilon=0.1, mean=np.zeros(5), matrix=np.eye(5), image_shape=[2, 2])
     with pytest.raises(ValueError, match="corrupt"):

@@ -18,6 +18,7 @@ import math
 import numbers
 import os
 import tempfile
+import zipfile
 
 import numpy as np
 
@@ -107,7 +108,7 @@ class ZCAWhitening:
                 zca = cls(float(data["epsilon"]))
                 zca.mean, zca.matrix = data["mean"], data["matrix"]
                 zca.image_shape = tuple(int(v) for v in data["image_shape"])
-        except (KeyError, ValueError, OSError) as error:
+        except (KeyError, ValueError, OSError, zipfile.BadZipFile) as error:
             raise ValueError(f"{path!r} is not a ZCA whitening file written by "
                              f"ZCAWhitening.save: {error}") from error
         dim = int(np.prod(zca.image_shape))
