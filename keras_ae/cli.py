@@ -172,12 +172,16 @@ def _load_model(path):
         raise CLIError(f"cannot load {path} as a Keras model: {str(e).splitlines()[0]}") from None
 
 
-def cmd_evaluate(args):
-    model = _load_model(args.model_file)
-    x, y = _load_split(args, args.split)
+def _check_images_fit(model, x):
     expected = tuple(model.inputs[0].shape[1:])
     if tuple(x.shape[1:]) != expected:
         raise CLIError(f"the data's images have shape {x.shape[1:]} but the model expects {expected}")
+
+
+def cmd_evaluate(args):
+    model = _load_model(args.model_file)
+    x, y = _load_split(args, args.split)
+    _check_images_fit(model, x)
     metrics = _evaluate(model, x, y, args.batch_size)
     print(json.dumps(metrics, indent=2, sort_keys=True))
     return 0
@@ -201,10 +205,7 @@ def cmd_probe(args):
     model = _load_model(args.model_file)
     x_train, y_train = _load_split(args, "train")
     x_test, y_test = _load_split(args, "test")
-    expected = tuple(model.inputs[0].shape[1:])
-    if tuple(x_train.shape[1:]) != expected:
-        raise CLIError(f"the data's images have shape {x_train.shape[1:]} but the model expects "
-                       f"{expected}")
+    _check_images_fit(model, x_train)
     pool = None if args.pool == "none" else args.pool
     start = time.time()
     train_features = evaluation.extract_features(model, x_train, pool_size=pool)

@@ -91,6 +91,16 @@ def test_probe_reports_each_label_budget(bars_folder, tmp_path, capsys):
     assert report["probes"]["30"]["test_error_percent"] == pytest.approx(
         100 * expected["test_error"])
     assert report["feature_dim"] == expected["feature_dim"]
+    # Images of another size than the model's are one usage error, for probe as for evaluate.
+    small = tmp_path / "small"
+    small.mkdir()
+    for prefix in ("train", "t10k"):
+        write_idx(str(small / f"{prefix}-images-idx3-ubyte"), np.zeros((6, 8, 8), np.uint8))
+        write_idx(str(small / f"{prefix}-labels-idx1-ubyte"), np.arange(6, dtype=np.uint8) % 3)
+    for command in ("probe", "evaluate"):
+        assert cli.main([command, model_file, "--dataset", str(small)]) == 2
+        assert ("the data's images have shape (8, 8, 1) but the model expects (16, 16, 1)"
+                in capsys.readouterr().err)
 
 
 @pytest.mark.parametrize("argv, message", [
