@@ -3,6 +3,8 @@
     keras-ae list
     keras-ae train conv_autoencoder --epochs 3 --out runs/conv
     keras-ae train dense_autoencoder --dataset /data/fashion_mnist --set code_size=2
+    keras-ae train drsae --epochs 40 --unsupervised-epochs 25 --set sparsity=0.01
+    keras-ae train stacked_conv_wta --epochs 5 --fine-tune-epochs 2 --set 'filters=[128,512]'
     keras-ae evaluate runs/conv/model.keras --dataset mnist
     keras-ae export runs/conv/model.keras exported/conv_encoder
     keras-ae probe runs/conv/model.keras --dataset mnist --labels all 1000 100 --l2 auto
@@ -111,6 +113,7 @@ def cmd_train(args):
     if args.epochs < 1 or args.batch_size < 1:
         raise CLIError("--epochs and --batch-size must be positive integers")
     cls = models.get(args.model)
+    _check_procedure_arguments(cls, args)
     x_train, y_train = _load_split(args, "train")
     x_test, y_test = _load_split(args, "test")
     if len(x_train) < args.batch_size:
@@ -125,20 +128,21 @@ def cmd_train(args):
     train = model.fit_pairs(make_dataset(x_train, y_train, batch_size=args.batch_size, seed=args.seed))
     val = model.fit_pairs(make_dataset(x_test, y_test, batch_size=args.batch_size, shuffle=False))
     os.makedirs(args.out, exist_ok=True)
+    procedure = _procedure(model, args)
     print(f"Training {args.model} ({keras.backend.backend()} backend) on {len(x_train)} images "
-          f"of shape {x_train.shape[1:]} for {args.epochs} epoch(s); writing to {args.out}")
+          f"of shape {x_train.shape[1:]}: {procedure['description']}; writing to {args.out}")
     start = time.time()
-    # The pipeline shuffles itself; shuffle=False only silences Keras's reminder of that.
-    history = model.fit(train, validation_data=val, epochs=args.epochs, verbose=1, shuffle=False)
+    history = _fit(model, procedure, args, x_train, y_train, train, val)
     seconds = time.time() - start
 
     model_path = os.path.join(args.out, "model.keras")
     _atomic_save(model, model_path)
-    _atomic_json(_history(history), os.path.join(args.out, "history.json"))
+    _atomic_json(history, os.path.join(args.out, "history.json"))
     metrics = {
         "model": args.model, "config": model.get_config(), "backend": keras.backend.backend(),
         "dataset": args.dataset or os.environ.get("KERAS_AE_DATA_DIR") or "shipped MNIST sample",
-        "epochs": args.epochs, "batch_size": args.batch_size, "train_examples": int(len(x_train)),
+        "epochs": args.epochs, "procedure": procedure,
+        "batch_size": args.batch_size, "train_examples": int(len(x_train)),
         "train_seconds": round(seconds, 2),
         "test": _evaluate(model, x_test, y_test, args.batch_size),
         "train": _evaluate(model, x_train[:len(x_test)], y_train[:len(x_test)], args.batch_size),
@@ -157,6 +161,109 @@ def cmd_train(args):
     print(f"Done in {seconds:.1f}s. Test: {summary}. Files in {args.out}: "
           + ", ".join(sorted(os.listdir(args.out))))
     return 0
+
+
+def _greedy_classes():
+    from keras_ae.models import StackedAutoencoder, StackedConvWTA
+
+    return (StackedAutoencoder, StackedConvWTA)
+
+
+def _check_procedure_arguments(cls, args):
+    """--unsupervised-epochs and --fine-tune-epochs belong to the models trained in phases or
+    greedily; anywhere else they would be silently ignored, so they are errors."""
+    from keras_ae import models
+    from keras_ae.models import DrSAE
+
+    def users(kinds):
+        return ", ".join(n for n in models.names() if issubclass(models.get(n), kinds))
+
+    if args.unsupervised_epochs is not None:
+        if not issubclass(cls, DrSAE):
+            raise CLIError(f"--unsupervised-epochs applies to {users(DrSAE)} only, "
+                           f"not {args.model}")
+        if not 0 <= args.unsupervised_epochs <= args.epochs:
+            raise CLIError(f"--unsupervised-epochs must be between 0 and --epochs "
+                           f"({args.epochs}), got {args.unsupervised_epochs}")
+    if args.fine_tune_epochs:
+        if not issubclass(cls, _greedy_classes()):
+            raise CLIError(f"--fine-tune-epochs applies to the greedily trained models "
+                           f"({users(_greedy_classes())}) only, not {args.model}")
+        if args.fine_tune_epochs < 0:
+            raise CLIError(f"--fine-tune-epochs must be >= 0, got {args.fine_tune_epochs}")
+
+
+def _procedure(model, args):
+    """How ``train`` fits ``model``: its paper's procedure where it has one. DrSAE trains in two
+    phases (reconstruction + sparsity, then + cross-entropy: ``DrSAEPhaseSwitch``); stacked
+    models train greedily, ``--epochs`` per stage, then optionally end to end."""
+    from keras_ae.models import DrSAE
+
+    if isinstance(model, DrSAE):
+        first = args.epochs // 2 if args.unsupervised_epochs is None else args.unsupervised_epochs
+        weight = model.get_config()["classification_weight"]
+        return {"kind": "two_phase", "unsupervised_epochs": first,
+                "discriminative_epochs": args.epochs - first, "classification_weight": weight,
+                "description": f"{first} unsupervised epoch(s) (reconstruction + sparsity), then "
+                               f"{args.epochs - first} with the cross-entropy (weight {weight:g})"}
+    if isinstance(model, _greedy_classes()):
+        tune = args.fine_tune_epochs
+        return {"kind": "greedy", "epochs_per_stage": args.epochs, "fine_tune_epochs": tune,
+                "description": f"greedily, {args.epochs} epoch(s) per stage, then "
+                               + (f"{tune} end-to-end epoch(s)" if tune else
+                                  "no end-to-end fine-tuning (--fine-tune-epochs N)")}
+    return {"kind": "fit", "description": f"{args.epochs} epoch(s)"}
+
+
+def _fit(model, procedure, args, x_train, y_train, train, val):
+    """Trains ``model`` by ``procedure``; returns its history as a JSON-ready dict (for greedy
+    training, one entry per stage and one for fine-tuning)."""
+    import keras
+
+    from keras_ae.data import make_dataset
+    from keras_ae.models import DrSAEPhaseSwitch, StackedConvWTA, train_greedily
+    from keras_ae.training import greedy_pretrain
+
+    class SegmentLog(keras.callbacks.Callback):
+        """Per-epoch logs of consecutive ``fit`` calls, one dict per call."""
+
+        def __init__(self):
+            super().__init__()
+            self.segments = []
+
+        def on_train_begin(self, logs=None):
+            self.segments.append({})
+
+        def on_epoch_end(self, epoch, logs=None):
+            for key, value in (logs or {}).items():
+                self.segments[-1].setdefault(key, []).append(float(value))
+
+    # The pipelines shuffle themselves; shuffle=False only silences Keras's reminder of that.
+    if procedure["kind"] == "two_phase":
+        switch = DrSAEPhaseSwitch(procedure["unsupervised_epochs"],
+                                  procedure["classification_weight"])
+        return _history(model.fit(train, validation_data=val, epochs=args.epochs, verbose=1,
+                                  shuffle=False, callbacks=[switch]))
+    if procedure["kind"] == "fit":
+        return _history(model.fit(train, validation_data=val, epochs=args.epochs, verbose=1,
+                                  shuffle=False))
+    rate = args.learning_rate or model.default_learning_rate
+    tune = procedure["fine_tune_epochs"]
+    if isinstance(model, StackedConvWTA):
+        log = SegmentLog()
+        images = make_dataset(x_train, y_train, batch_size=args.batch_size, seed=args.seed)
+        train_greedily(model, images, epochs=args.epochs, fine_tune_epochs=tune,
+                       learning_rate=rate, callbacks=[log], verbose=1)
+        names = [f"stage{i}" for i in range(model.num_stages)] + (["fine_tune"] if tune else [])
+        return dict(zip(names, log.segments))
+    histories = greedy_pretrain(model, x_train, epochs=args.epochs, batch_size=args.batch_size,
+                                learning_rate=rate, verbose=1)
+    out = {f"stage{i}": {k: [float(v) for v in vals] for k, vals in h.items()}
+           for i, h in enumerate(histories)}
+    if tune:
+        out["fine_tune"] = _history(model.fit(train, validation_data=val, epochs=tune,
+                                              verbose=1, shuffle=False))
+    return out
 
 
 def _load_model(path):
@@ -258,6 +365,12 @@ def build_parser():
     train.add_argument("--set", action="append", metavar="KEY=VALUE",
                        help="model config override, value as JSON (repeatable), e.g. --set code_size=2")
     train.add_argument("--no-export", action="store_true", help="skip the encoder SavedModel")
+    train.add_argument("--unsupervised-epochs", type=int, default=None,
+                       help="drsae: how many of --epochs train without the cross-entropy "
+                            "(phase 1; default half)")
+    train.add_argument("--fine-tune-epochs", type=int, default=0,
+                       help="stacked_autoencoder, stacked_conv_wta: end-to-end epochs after the "
+                            "greedy stages (--epochs each)")
 
     evaluate = sub.add_parser("evaluate", help="evaluate a saved .keras model on a split")
     evaluate.add_argument("model_file")

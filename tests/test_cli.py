@@ -114,6 +114,14 @@ def test_probe_reports_each_label_budget(bars_folder, tmp_path, capsys):
     (["train", "conv_autoencoder", "--epochs", "zero"], "invalid int value"),
     (["train", "conv_autoencoder", "--epochs", "0"], "--epochs and --batch-size must be positive"),
     (["train", "conv_autoencoder", "--set", "filters"], "--set expects KEY=VALUE"),
+    (["train", "conv_autoencoder", "--unsupervised-epochs", "1"],
+     "--unsupervised-epochs applies to drsae only, not conv_autoencoder"),
+    (["train", "drsae", "--epochs", "3", "--unsupervised-epochs", "4"],
+     "--unsupervised-epochs must be between 0 and --epochs (3), got 4"),
+    (["train", "fc_wta", "--fine-tune-epochs", "2"],
+     "--fine-tune-epochs applies to the greedily trained models (stacked_autoencoder, "
+     "stacked_conv_wta) only, not fc_wta"),
+    (["train", "stacked_conv_wta", "--fine-tune-epochs", "-1"], "--fine-tune-epochs must be >= 0"),
     (["evaluate", "/no/such/model.keras"], "model file not found"),
     (["frobnicate"], "invalid choice"),
 ])
@@ -151,3 +159,65 @@ def test_train_label_model_reports_accuracy(bars_folder, tmp_path):
     assert metrics["config"]["num_classes"] == 3
     assert 0.0 <= metrics["test"]["accuracy"] <= 1.0
     assert metrics["test"]["error_percent"] == pytest.approx(100 * (1 - metrics["test"]["accuracy"]))
+
+
+def _classifier_kernel(path):
+    import keras
+
+    model = keras.saving.load_model(path)
+    return keras.ops.convert_to_numpy(model.get_layer("classifier").kernel)
+
+
+def test_train_drsae_in_two_phases(bars_folder, tmp_path):
+    """`train drsae` follows the paper's two phases: in the unsupervised epochs the cross-entropy
+    has weight 0, so the classifier C gets no gradient and keeps its initial weights (those of
+    the same config built under the same seed); once the discriminative phase runs, C moves."""
+    import keras
+
+    from keras_ae.models import DrSAE
+
+    base = ["train", "drsae", "--dataset", bars_folder, "--batch-size", "16", "--no-export",
+            "--set", "units=12", "--set", "steps=3"]
+    unsup = str(tmp_path / "unsup")
+    assert cli.main(base + ["--epochs", "2", "--unsupervised-epochs", "2", "--out", unsup]) == 0
+    keras.utils.set_random_seed(0)  # the CLI's default --seed, before it builds the model
+    initial = keras.ops.convert_to_numpy(DrSAE(input_shape=(16, 16, 1), units=12, steps=3,
+                                               num_classes=3).get_layer("classifier").kernel)
+    # Unchanged but for MaxNorm's rescaling w·n / (n + 1e-7) of each column after every step.
+    np.testing.assert_allclose(_classifier_kernel(os.path.join(unsup, "model.keras")), initial,
+                               rtol=1e-5, atol=1e-6)
+
+    both = str(tmp_path / "both")
+    assert cli.main(base + ["--epochs", "3", "--out", both]) == 0  # default: 1 + 2 epochs
+    assert np.abs(_classifier_kernel(os.path.join(both, "model.keras")) - initial).max() > 1e-3
+    metrics = json.load(open(os.path.join(both, "metrics.json")))
+    assert metrics["procedure"]["kind"] == "two_phase"
+    assert (metrics["procedure"]["unsupervised_epochs"], metrics["procedure"]["discriminative_epochs"]) == (1, 2)
+    assert len(json.load(open(os.path.join(both, "history.json")))["loss"]) == 3
+    assert 0.0 <= metrics["test"]["accuracy"] <= 1.0
+
+
+@pytest.mark.parametrize("model, overrides", [
+    ("stacked_conv_wta", ["--set", "filters=[4,6]", "--set", "decoder_kernel_size=3"]),
+    ("stacked_autoencoder", ["--set", "units=[32,8]"]),
+])
+def test_train_stacked_models_greedily(model, overrides, bars_folder, tmp_path):
+    """The stacked models train stage by stage (--epochs each), then end to end for
+    --fine-tune-epochs: history.json has one entry per stage and one for fine-tuning (what each
+    greedy step trains is tested on the library functions themselves)."""
+    import keras
+
+    out = str(tmp_path / model)
+    assert cli.main(["train", model, "--dataset", bars_folder, "--batch-size", "16",
+                     "--epochs", "2", "--fine-tune-epochs", "1", "--out", out, "--no-export",
+                     *overrides]) == 0
+    history = json.load(open(os.path.join(out, "history.json")))
+    assert sorted(history) == ["fine_tune", "stage0", "stage1"]
+    assert [len(history[k]["loss"]) for k in ("stage0", "stage1", "fine_tune")] == [2, 2, 1]
+    assert all(np.isfinite(v) for seg in history.values() for v in seg["loss"])
+    metrics = json.load(open(os.path.join(out, "metrics.json")))
+    assert metrics["procedure"] == {
+        "kind": "greedy", "epochs_per_stage": 2, "fine_tune_epochs": 1,
+        "description": "greedily, 2 epoch(s) per stage, then 1 end-to-end epoch(s)"}
+    assert 0 <= metrics["test"]["reconstruction_mse"] < 1
+    keras.saving.load_model(os.path.join(out, "model.keras"))
