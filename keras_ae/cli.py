@@ -112,10 +112,19 @@ def cmd_train(args):
 
     if args.epochs < 1 or args.batch_size < 1:
         raise CLIError("--epochs and --batch-size must be positive integers")
+    if args.validation_size < 0:
+        raise CLIError(f"--validation-size must be >= 0, got {args.validation_size}")
     cls = models.get(args.model)
     _check_procedure_arguments(cls, args)
     x_train, y_train = _load_split(args, "train")
     x_test, y_test = _load_split(args, "test")
+    held = args.validation_size
+    if held:
+        if not 0 < held <= len(x_train) - args.batch_size:
+            raise CLIError(f"--validation-size must leave at least --batch-size "
+                           f"({args.batch_size}) of the {len(x_train)} training images, got {held}")
+        x_val, y_val = x_train[-held:], y_train[-held:]
+        x_train, y_train = x_train[:-held], y_train[:-held]
     if len(x_train) < args.batch_size:
         raise CLIError(f"--batch-size {args.batch_size} exceeds the {len(x_train)} training images")
     config = {"input_shape": list(x_train.shape[1:]), **_parse_overrides(args.set)}
@@ -126,7 +135,9 @@ def cmd_train(args):
     model.compile(optimizer=keras.optimizers.Adam(args.learning_rate)) if args.learning_rate else model.compile()
 
     train = model.fit_pairs(make_dataset(x_train, y_train, batch_size=args.batch_size, seed=args.seed))
-    val = model.fit_pairs(make_dataset(x_test, y_test, batch_size=args.batch_size, shuffle=False))
+    # Per-epoch validation reads held-out training images, never the test split.
+    val = (model.fit_pairs(make_dataset(x_val, y_val, batch_size=args.batch_size, shuffle=False))
+           if held else None)
     os.makedirs(args.out, exist_ok=True)
     procedure = _procedure(model, args)
     print(f"Training {args.model} ({keras.backend.backend()} backend) on {len(x_train)} images "
@@ -144,9 +155,12 @@ def cmd_train(args):
         "epochs": args.epochs, "procedure": procedure,
         "batch_size": args.batch_size, "train_examples": int(len(x_train)),
         "train_seconds": round(seconds, 2),
+        "validation_examples": held,
         "test": _evaluate(model, x_test, y_test, args.batch_size),
         "train": _evaluate(model, x_train[:len(x_test)], y_train[:len(x_test)], args.batch_size),
     }
+    if held:
+        metrics["validation"] = _evaluate(model, x_val, y_val, args.batch_size)
     _atomic_json(metrics, os.path.join(args.out, "metrics.json"))
     n = min(16, len(x_test))
     recon = model.reconstruct(x_test[:n]) if (model.reconstruction_key or model.fit_target == "image") else None
@@ -365,6 +379,10 @@ def build_parser():
     train.add_argument("--set", action="append", metavar="KEY=VALUE",
                        help="model config override, value as JSON (repeatable), e.g. --set code_size=2")
     train.add_argument("--no-export", action="store_true", help="skip the encoder SavedModel")
+    train.add_argument("--validation-size", type=int, default=0,
+                       help="hold out the last N training images for per-epoch validation "
+                            "(val_* in history.json; default none: the test split is only "
+                            "evaluated once, after training)")
     train.add_argument("--unsupervised-epochs", type=int, default=None,
                        help="drsae: how many of --epochs train without the cross-entropy "
                             "(phase 1; default half)")

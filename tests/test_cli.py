@@ -32,7 +32,8 @@ def bars_folder(tmp_path_factory):
 def test_train_writes_everything(bars_folder, tmp_path, capsys):
     out = str(tmp_path / "run")
     code = cli.main(["train", "conv_autoencoder", "--dataset", bars_folder, "--epochs", "2",
-                     "--batch-size", "16", "--out", out, "--set", "filters=[4,8]"])
+                     "--batch-size", "16", "--out", out, "--set", "filters=[4,8]",
+                     "--validation-size", "20"])
     assert code == 0
     assert sorted(os.listdir(out)) == ["encoder_savedmodel", "history.json", "metrics.json",
                                        "model.keras", "reconstructions.png"]
@@ -41,11 +42,20 @@ def test_train_writes_everything(bars_folder, tmp_path, capsys):
     metrics = json.load(open(os.path.join(out, "metrics.json")))
     assert metrics["config"]["input_shape"] == [16, 16, 1] and metrics["config"]["filters"] == [4, 8]
     assert metrics["test"]["examples"] == 24 and 0 <= metrics["test"]["reconstruction_mse"] < 1
-    assert open(os.path.join(out, "reconstructions.png"), "rb").read(8) == b"\x89PNG\r\n\x1a\n"
-    # The exported encoder agrees with the saved model's encoder.
+    # The last 20 of the 96 training images were held out for validation, not the test split.
+    assert metrics["train_examples"] == 76 and metrics["validation"]["examples"] == 20
     import keras
 
+    from keras_ae.data import load_arrays, to_float_images
+
     model = keras.saving.load_model(os.path.join(out, "model.keras"))
+    # val_loss is the (binary cross-entropy) loss on exactly those 20 images, after the last epoch.
+    held = to_float_images(load_arrays(bars_folder, "train")[0])[-20:]
+    p = np.clip(model.predict(held, verbose=0), 1e-7, 1 - 1e-7)
+    bce = -np.mean(held * np.log(p) + (1 - held) * np.log(1 - p))
+    np.testing.assert_allclose(history["val_loss"][-1], bce, rtol=1e-3)
+    assert open(os.path.join(out, "reconstructions.png"), "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    # The exported encoder agrees with the saved model's encoder.
     x = np.random.default_rng(1).random((3, 16, 16, 1)).astype("float32")
     got = call_saved_model(os.path.join(out, "encoder_savedmodel"), x)["code"]
     np.testing.assert_allclose(got, keras.ops.convert_to_numpy(model.encoder(x)), atol=1e-5)
@@ -114,6 +124,7 @@ def test_probe_reports_each_label_budget(bars_folder, tmp_path, capsys):
     (["train", "conv_autoencoder", "--epochs", "zero"], "invalid int value"),
     (["train", "conv_autoencoder", "--epochs", "0"], "--epochs and --batch-size must be positive"),
     (["train", "conv_autoencoder", "--set", "filters"], "--set expects KEY=VALUE"),
+    (["train", "conv_autoencoder", "--validation-size", "-1"], "--validation-size must be >= 0"),
     (["train", "conv_autoencoder", "--unsupervised-epochs", "1"],
      "--unsupervised-epochs applies to drsae only, not conv_autoencoder"),
     (["train", "drsae", "--epochs", "3", "--unsupervised-epochs", "4"],
@@ -130,6 +141,13 @@ def test_bad_arguments_one_line(argv, message, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert code != 0
     assert len(err) == 1 and err[0].startswith("keras-ae: error:") and message in err[0], err
+
+
+def test_validation_size_must_leave_a_batch(bars_folder, capsys):
+    assert cli.main(["train", "conv_autoencoder", "--dataset", bars_folder, "--batch-size", "16",
+                     "--validation-size", "90"]) == 2
+    assert ("--validation-size must leave at least --batch-size (16) of the 96 training images, "
+            "got 90") in capsys.readouterr().err
 
 
 def test_corrupt_data_folder_one_line(bars_folder, tmp_path, capsys):
