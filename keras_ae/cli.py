@@ -1,4 +1,4 @@
-"""The ``keras-ae`` command line: list, train, evaluate, export and linear-probe the zoo's models.
+"""The ``keras-ae`` command line: list, train, evaluate, export, probe and plot the zoo's models.
 
     keras-ae list
     keras-ae train conv_autoencoder --epochs 3 --out runs/conv
@@ -8,6 +8,7 @@
     keras-ae evaluate runs/conv/model.keras --dataset mnist
     keras-ae export runs/conv/model.keras exported/conv_encoder
     keras-ae probe runs/conv/model.keras --dataset mnist --labels all 1000 100 --l2 auto
+    keras-ae plot runs/conv/model.keras --dataset mnist --out runs/conv/plots
 
 The backend is Keras's: set ``KERAS_BACKEND=tensorflow|jax|torch``. Errors are one line on
 stderr and a non-zero exit status.
@@ -308,6 +309,68 @@ def cmd_evaluate(args):
     return 0
 
 
+def _filter_kernel(model):
+    """What ``plot`` draws as filters: the model's own ``learned_filters()`` where it has one
+    (the WTA models: what each unit draws), else the first kernel of its encoder, the weights
+    that look at the images (a conv kernel, or a dense kernel over the flattened image)."""
+    import keras
+
+    if hasattr(model, "learned_filters"):
+        return model.learned_filters(), "learned_filters()"
+    for layer in model.encoder.layers:
+        kernel = getattr(layer, "kernel", None)
+        if kernel is not None and len(kernel.shape) in (2, 4):
+            return keras.ops.convert_to_numpy(kernel), f"encoder layer {layer.name!r}"
+    return None, "the encoder has no dense or conv kernel"
+
+
+def cmd_plot(args):
+    from keras_ae import evaluation, visualize
+    from keras_ae.models import ZooModel
+    from keras_ae.models import drsae
+
+    model = _load_model(args.model_file)
+    if not isinstance(model, ZooModel):
+        raise CLIError(f"{args.model_file} holds a {type(model).__name__}, not a keras-ae model")
+    if args.examples < 1:
+        raise CLIError(f"--examples must be >= 1, got {args.examples}")
+    x, y = _load_split(args, args.split)
+    _check_images_fit(model, x)
+    x, y = x[: args.examples], y[: args.examples]
+    os.makedirs(args.out, exist_ok=True)
+    name = model.get_config().get("name", type(model).__name__)
+    written, skipped = {}, {}
+
+    def draw(key, make):
+        try:
+            written[key] = make(os.path.join(args.out, f"{key}.png"))
+        except ValueError as e:  # nothing of that kind to draw: say why
+            skipped[key] = str(e).splitlines()[0]
+
+    if model.reconstruction_key or model.fit_target == "image":
+        n = min(16, len(x))
+        draw("reconstructions", lambda path: visualize.save_reconstructions(
+            x[:n], model.reconstruct(x[:n]), path, title=f"{name}: inputs and reconstructions"))
+    kernel, source = _filter_kernel(model)
+    if kernel is None:
+        skipped["filters"] = source
+    else:
+        draw("filters", lambda path: visualize.save_filters(
+            kernel, path, title=f"{name}: filters ({source})"))
+    features = evaluation.extract_features(model, x)
+    draw("codes", lambda path: visualize.save_codes(
+        features, y, path, title=f"{name}: codes of {len(x)} {args.split} images"))
+    if isinstance(model, drsae.DrSAE):
+        stats = drsae.unit_statistics(model, x, y)
+        units = drsae.label_units(stats)
+        draw("prototypes", lambda path: drsae.save_prototypes(model, stats, units, path))
+        draw("part_units", lambda path: drsae.save_part_units(model, stats, units, path))
+        draw("activity", lambda path: drsae.save_activity_over_iterations(
+            stats, units, path, title=f"{name}: activity over the iterations"))
+    print(json.dumps({"files": written, "skipped": skipped}, indent=2, sort_keys=True))
+    return 0
+
+
 def cmd_export(args):
     from keras_ae.export import export_saved_model
 
@@ -401,6 +464,14 @@ def build_parser():
     export.add_argument("--full-model", action="store_true", help="export the whole model, not the encoder")
     export.add_argument("--overwrite", action="store_true")
 
+    plot = sub.add_parser("plot", help="draw a saved model's reconstructions, filters and codes")
+    plot.add_argument("model_file")
+    data_args(plot)
+    plot.add_argument("--split", default="test")
+    plot.add_argument("--examples", type=int, default=2000,
+                      help="images encoded for the codes picture (and DrSAE's unit analysis)")
+    plot.add_argument("--out", default="plots", help="output folder for the PNG files")
+
     probe = sub.add_parser("probe", help="linear-probe a saved model's encoder features")
     probe.add_argument("model_file")
     data_args(probe)
@@ -440,7 +511,7 @@ def main(argv=None):
             parser.print_help()
             return 2
         return {"list": cmd_list, "train": cmd_train, "evaluate": cmd_evaluate,
-                "export": cmd_export, "probe": cmd_probe}[args.command](args)
+                "export": cmd_export, "probe": cmd_probe, "plot": cmd_plot}[args.command](args)
     except CLIError as e:
         print(f"keras-ae: error: {e}", file=sys.stderr)
         return 2

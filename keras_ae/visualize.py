@@ -1,4 +1,4 @@
-"""Pictures: image grids, inputs vs reconstructions, filters, 2-D codes (matplotlib, PNG files).
+"""Pictures: image grids, inputs vs reconstructions, filters, codes (matplotlib, PNG files).
 
 Every ``save_*`` function writes a PNG atomically (temporary file, then rename) and returns
 its path. Nothing here touches the backend: pass NumPy arrays.
@@ -126,3 +126,41 @@ def save_codes_2d(codes, labels, path, title=None):
     if title:
         ax.set_title(title)
     return save_figure(fig, path)
+
+
+def pca_2d(codes):
+    """Codes (N, ...) projected on their first two principal components.
+
+    Returns ``(projection (N, 2), share)``, ``share`` being the fraction of the codes' total
+    variance the two components hold (1.0 for codes with at most two directions of variance,
+    NaN when the codes do not vary at all). Each component's sign is fixed so that its largest
+    loading is positive: the same codes always give the same picture.
+    """
+    x = np.asarray(codes, dtype=np.float64)
+    if x.ndim < 2 or len(x) < 2:
+        raise ValueError(f"pca_2d needs at least two codes (N >= 2, any feature shape), got "
+                         f"shape {x.shape}.")
+    x = x.reshape(len(x), -1)
+    x = x - x.mean(axis=0)
+    _, s, vt = np.linalg.svd(x, full_matrices=False)
+    components = vt[:2]
+    signs = np.sign(components[np.arange(len(components)), np.abs(components).argmax(axis=1)])
+    projection = x @ (components * signs[:, None]).T
+    if projection.shape[1] < 2:  # one-dimensional codes: the second axis is flat
+        projection = np.concatenate([projection, np.zeros((len(x), 1))], axis=1)
+    total = float((s ** 2).sum())
+    share = float((s[:2] ** 2).sum() / total) if total > 0 else float("nan")
+    return projection.astype(np.float32), share
+
+
+def save_codes(codes, labels, path, title=None):
+    """Codes coloured by label: as they are when two-dimensional, else on their first two
+    principal components (:func:`pca_2d`, with the share of variance shown)."""
+    codes = np.asarray(codes)
+    flat = codes.reshape(len(codes), -1)
+    if flat.shape[1] == 2:
+        return save_codes_2d(flat, labels, path, title=title)
+    projection, share = pca_2d(flat)
+    note = (f"{flat.shape[1]}-d codes on their first two principal components "
+            f"({100 * share:.0f} % of the variance)")
+    return save_codes_2d(projection, labels, path, title=f"{title}\n{note}" if title else note)

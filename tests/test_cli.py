@@ -239,3 +239,46 @@ def test_train_stacked_models_greedily(model, overrides, bars_folder, tmp_path):
         "description": "greedily, 2 epoch(s) per stage, then 1 end-to-end epoch(s)"}
     assert 0 <= metrics["test"]["reconstruction_mse"] < 1
     keras.saving.load_model(os.path.join(out, "model.keras"))
+
+
+@pytest.mark.parametrize("name, config, expected", [
+    ("conv_autoencoder", dict(filters=[4, 8]), {"reconstructions", "filters", "codes"}),
+    ("fc_wta", dict(hidden_units=16), {"reconstructions", "filters", "codes"}),
+    ("drsae", dict(units=12, steps=3, num_classes=3), {"filters", "codes", "activity"}),
+])
+def test_plot_draws_each_picture_the_model_has(name, config, expected, bars_folder, tmp_path,
+                                               capsys):
+    """`plot` writes the pictures a model has (DrSAE adds its unit analysis) and says why it
+    skips any: an untrained DrSAE may have no categorical units to draw."""
+    from keras_ae import models
+
+    model_file = str(tmp_path / "m.keras")
+    models.build(name, input_shape=[16, 16, 1], **config).save(model_file)
+    out = tmp_path / "plots"
+    assert cli.main(["plot", model_file, "--dataset", bars_folder, "--examples", "20",
+                     "--out", str(out)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert expected <= set(report["files"])
+    if name == "drsae":
+        assert {"prototypes", "part_units"} <= set(report["files"]) | set(report["skipped"])
+    else:
+        assert report["skipped"] == {}
+    assert sorted(os.listdir(out)) == sorted(f"{key}.png" for key in report["files"])
+    for path in report["files"].values():
+        assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_refuses_what_it_cannot_draw(bars_folder, tmp_path, capsys):
+    import keras
+
+    plain = str(tmp_path / "plain.keras")
+    inputs = keras.Input((16, 16, 1))
+    keras.Model(inputs, keras.layers.Flatten()(inputs)).save(plain)
+    assert cli.main(["plot", plain, "--dataset", bars_folder]) == 2
+    assert "holds a Functional, not a keras-ae model" in capsys.readouterr().err
+    from keras_ae import models
+
+    model_file = str(tmp_path / "m.keras")
+    models.build("conv_autoencoder", input_shape=[16, 16, 1], filters=[4]).save(model_file)
+    assert cli.main(["plot", model_file, "--dataset", bars_folder, "--examples", "0"]) == 2
+    assert "--examples must be >= 1, got 0" in capsys.readouterr().err
