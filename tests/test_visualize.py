@@ -69,3 +69,26 @@ def test_save_codes_writes_pictures(tmp_path):
                                     str(tmp_path / f"codes{dims}.png"), title="t")
         assert open(path, "rb").read(8) == PNG
     assert sorted(p.name for p in tmp_path.iterdir()) == ["codes2.png", "codes7.png"]  # no temp left
+
+
+def test_save_filters_kernels_and_errors(tmp_path):
+    rng = np.random.default_rng(2)
+    conv = visualize.save_filters(rng.standard_normal((5, 5, 3, 8)), str(tmp_path / "conv.png"))
+    dense = visualize.save_filters(rng.standard_normal((49, 6)), str(tmp_path / "dense.png"))
+    for path in (conv, dense):
+        assert open(path, "rb").read(8) == PNG
+    with pytest.raises(ValueError, match="input size is not square"):
+        visualize.save_filters(np.zeros((50, 4)), str(tmp_path / "bad.png"))
+    with pytest.raises(ValueError, match="2-D or 4-D kernel"):
+        visualize.save_filters(np.zeros((5, 5, 4)), str(tmp_path / "bad.png"))
+    assert not (tmp_path / "bad.png").exists()
+
+
+def test_save_reconstructions_and_codes_2d_errors(tmp_path):
+    x = np.random.default_rng(3).random((4, 8, 8, 1))
+    path = visualize.save_reconstructions(x, [x, 1 - x], str(tmp_path / "r.png"), n=4)
+    assert open(path, "rb").read(8) == PNG
+    with pytest.raises(ValueError, match=r"codes of shape \(N, 2\)"):
+        visualize.save_codes_2d(np.zeros((4, 3)), np.zeros(4), str(tmp_path / "c.png"))
+    with pytest.raises(ValueError, match="tile expects"):
+        visualize.tile(np.zeros((2, 3)))
