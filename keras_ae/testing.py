@@ -228,3 +228,31 @@ def load_script(path, name):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def gradients(fn, *arrays):
+    """The gradients of the scalar ``fn(*arrays)`` with respect to each array, on whichever
+    backend Keras runs, as NumPy arrays (zeros where ``fn`` does not depend on an array)."""
+    arrays = [np.asarray(a, dtype="float32") for a in arrays]
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        tensors = [tf.constant(a) for a in arrays]
+        with tf.GradientTape() as tape:
+            tape.watch(tensors)
+            value = fn(*tensors)
+        grads = [None if g is None else g.numpy() for g in tape.gradient(value, tensors)]
+    elif backend == "jax":
+        import jax
+
+        grads = [np.asarray(g) for g in jax.grad(fn, argnums=tuple(range(len(arrays))))(*arrays)]
+    elif backend == "torch":
+        import torch
+
+        tensors = [torch.tensor(a, requires_grad=True) for a in arrays]
+        fn(*tensors).backward()
+        grads = [None if t.grad is None else t.grad.detach().numpy() for t in tensors]
+    else:
+        raise NotImplementedError(f"gradients: backend {backend!r} is not supported.")
+    return [np.zeros_like(a) if g is None else g for a, g in zip(arrays, grads)]

@@ -6,7 +6,7 @@ import pytest
 
 from keras_ae.layers import LifetimeTopK, SpatialWTA
 from keras_ae.layers.sparsity import lifetime_survivor_count
-from keras_ae.testing import run_layer_test
+from keras_ae.testing import gradients, run_layer_test
 
 
 # ---- NumPy oracles ---------------------------------------------------------------------------
@@ -32,24 +32,8 @@ def spatial_oracle(x):
 
 def gradient(layer, x, weights):
     """d/dx of sum(layer(x, training=True) * weights), on whichever backend runs."""
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        xt = tf.constant(x)
-        with tf.GradientTape() as tape:
-            tape.watch(xt)
-            y = tf.reduce_sum(layer(xt, training=True) * weights)
-        return tape.gradient(y, xt).numpy()
-    if backend == "jax":
-        import jax
-
-        return np.asarray(jax.grad(lambda t: (layer(t, training=True) * weights).sum())(x))
-    import torch
-
-    xt = torch.tensor(x, requires_grad=True)
-    (layer(xt, training=True) * torch.tensor(weights)).sum().backward()
-    return xt.grad.numpy()
+    return gradients(lambda t: keras.ops.sum(keras.ops.multiply(layer(t, training=True), weights)),
+                     x)[0]
 
 
 def np_(t):
