@@ -1,10 +1,11 @@
 """Rebuilds the MNIST sample shipped inside the package.
 
-    python -m keras_ae.data.make_sample /path/to/mnist-idx-folder
+    python -m keras_ae.data.make_sample /path/to/mnist-idx-folder [OUT_FOLDER]
 
 Takes a class-balanced, seeded subset of the real MNIST files (500 training and 100 test
 images per class) and writes it as gzipped IDX files into ``keras_ae/data/sample/``, so the
-shipped sample is read by the same loader as any user folder.
+shipped sample is read by the same loader as any user folder (or into ``OUT_FOLDER``: the
+same files elsewhere, e.g. to check that the shipped ones are what this script makes).
 """
 
 import os
@@ -28,10 +29,10 @@ def balanced_indices(labels, per_class, seed):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 1:
-        sys.exit("usage: python -m keras_ae.data.make_sample MNIST_IDX_FOLDER")
+    if len(argv) not in (1, 2):
+        sys.exit("usage: python -m keras_ae.data.make_sample MNIST_IDX_FOLDER [OUT_FOLDER]")
     src = argv[0]
-    out = os.path.join(os.path.dirname(__file__), "sample")
+    out = argv[1] if len(argv) == 2 else os.path.join(os.path.dirname(__file__), "sample")
     os.makedirs(out, exist_ok=True)
     for prefix, per_class in (("train", TRAIN_PER_CLASS), ("t10k", TEST_PER_CLASS)):
         images, labels = read_image_label_pair(
