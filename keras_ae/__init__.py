@@ -3,4 +3,4 @@
 __version__ = "0.1.0"
 
 from keras_ae import data, layers, models  # noqa: E402  (registers the serialisable classes)
-from keras_ae import evaluation, export, visualize  # noqa: E402
+from keras_ae import evaluation, export, training, visualize  # noqa: E402

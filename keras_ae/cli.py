@@ -200,6 +200,9 @@ def _check_procedure_arguments(cls, args):
         if not 0 <= args.unsupervised_epochs <= args.epochs:
             raise CLIError(f"--unsupervised-epochs must be between 0 and --epochs "
                            f"({args.epochs}), got {args.unsupervised_epochs}")
+    if args.checkpoint_dir and issubclass(cls, _greedy_classes()):
+        raise CLIError(f"--checkpoint-dir resumes one fit; {args.model} trains stage by stage "
+                       f"(not supported)")
     if args.fine_tune_epochs:
         if not issubclass(cls, _greedy_classes()):
             raise CLIError(f"--fine-tune-epochs applies to the greedily trained models "
@@ -237,7 +240,7 @@ def _fit(model, procedure, args, x_train, y_train, train, val):
 
     from keras_ae.data import make_dataset
     from keras_ae.models import DrSAEPhaseSwitch, StackedConvWTA, train_greedily
-    from keras_ae.training import greedy_pretrain
+    from keras_ae.training import EpochCheckpoint, greedy_pretrain
 
     class SegmentLog(keras.callbacks.Callback):
         """Per-epoch logs of consecutive ``fit`` calls, one dict per call."""
@@ -253,15 +256,24 @@ def _fit(model, procedure, args, x_train, y_train, train, val):
             for key, value in (logs or {}).items():
                 self.segments[-1].setdefault(key, []).append(float(value))
 
-    # The pipelines shuffle themselves; shuffle=False only silences Keras's reminder of that.
-    if procedure["kind"] == "two_phase":
-        switch = DrSAEPhaseSwitch(procedure["unsupervised_epochs"],
-                                  procedure["classification_weight"])
-        return _history(model.fit(train, validation_data=val, epochs=args.epochs, verbose=1,
-                                  shuffle=False, callbacks=[switch]))
-    if procedure["kind"] == "fit":
-        return _history(model.fit(train, validation_data=val, epochs=args.epochs, verbose=1,
-                                  shuffle=False))
+    if procedure["kind"] in ("fit", "two_phase"):
+        callbacks = [] if procedure["kind"] == "fit" else [DrSAEPhaseSwitch(
+            procedure["unsupervised_epochs"], procedure["classification_weight"])]
+        checkpoint = EpochCheckpoint(args.checkpoint_dir) if args.checkpoint_dir else None
+        start = checkpoint.restore(model) if checkpoint else 0
+        if start > args.epochs:
+            raise CLIError(f"the checkpoint in {args.checkpoint_dir} has {start} epochs, more "
+                           f"than --epochs {args.epochs}")
+        if start:
+            print(f"Resuming from the checkpoint in {args.checkpoint_dir}: {start} of "
+                  f"{args.epochs} epoch(s) done")
+        history = None
+        if start < args.epochs:
+            # The pipelines shuffle themselves; shuffle=False only silences Keras's reminder.
+            history = model.fit(train, validation_data=val, epochs=args.epochs,
+                                initial_epoch=start, verbose=1, shuffle=False,
+                                callbacks=callbacks + ([checkpoint] if checkpoint else []))
+        return checkpoint.history if checkpoint else _history(history)
     rate = args.learning_rate or model.default_learning_rate
     tune = procedure["fine_tune_epochs"]
     if isinstance(model, StackedConvWTA):
@@ -446,6 +458,10 @@ def build_parser():
                        help="hold out the last N training images for per-epoch validation "
                             "(val_* in history.json; default none: the test split is only "
                             "evaluated once, after training)")
+    train.add_argument("--checkpoint-dir", default=None,
+                       help="save a checkpoint (weights, optimizer state, history) after every "
+                            "epoch here, and resume from it when it exists: rerun the same "
+                            "command after an interruption")
     train.add_argument("--unsupervised-epochs", type=int, default=None,
                        help="drsae: how many of --epochs train without the cross-entropy "
                             "(phase 1; default half)")

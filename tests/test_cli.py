@@ -133,6 +133,8 @@ def test_probe_reports_each_label_budget(bars_folder, tmp_path, capsys):
      "--fine-tune-epochs applies to the greedily trained models (stacked_autoencoder, "
      "stacked_conv_wta) only, not fc_wta"),
     (["train", "stacked_conv_wta", "--fine-tune-epochs", "-1"], "--fine-tune-epochs must be >= 0"),
+    (["train", "stacked_conv_wta", "--checkpoint-dir", "ckpt"],
+     "--checkpoint-dir resumes one fit; stacked_conv_wta trains stage by stage"),
     (["evaluate", "/no/such/model.keras"], "model file not found"),
     (["frobnicate"], "invalid choice"),
 ])
@@ -282,3 +284,30 @@ def test_plot_refuses_what_it_cannot_draw(bars_folder, tmp_path, capsys):
     models.build("conv_autoencoder", input_shape=[16, 16, 1], filters=[4]).save(model_file)
     assert cli.main(["plot", model_file, "--dataset", bars_folder, "--examples", "0"]) == 2
     assert "--examples must be >= 1, got 0" in capsys.readouterr().err
+
+
+def test_train_resumes_from_its_checkpoint(bars_folder, tmp_path, capsys):
+    """Rerun with more --epochs and the same --checkpoint-dir, `train` continues after the saved
+    epochs: only the new epochs run, the history keeps the old ones, and the optimizer has taken
+    every epoch's steps (96 images in batches of 16: 6 a epoch)."""
+    import keras
+
+    out, ckpt = tmp_path / "run", tmp_path / "ckpt"
+    base = ["train", "drsae", "--dataset", bars_folder, "--batch-size", "16", "--no-export",
+            "--set", "units=12", "--set", "steps=3", "--unsupervised-epochs", "1",
+            "--checkpoint-dir", str(ckpt), "--out", str(out)]
+    assert cli.main(base + ["--epochs", "2"]) == 0
+    first = json.load(open(out / "history.json"))
+    capsys.readouterr()
+    assert cli.main(base + ["--epochs", "3"]) == 0
+    printed = capsys.readouterr().out
+    assert "Resuming from the checkpoint" in printed and "2 of 3 epoch(s) done" in printed
+    assert "Epoch 3/3" in printed and "Epoch 1/3" not in printed
+    history = json.load(open(out / "history.json"))
+    assert history["loss"][:2] == first["loss"] and len(history["loss"]) == 3
+    model = keras.saving.load_model(str(out / "model.keras"))
+    assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 3 * 6
+
+    assert cli.main(base[:-4] + ["--set", "units=13", "--checkpoint-dir", str(ckpt),
+                                 "--out", str(tmp_path / "other"), "--epochs", "3"]) == 1
+    assert "is of a model with another configuration" in capsys.readouterr().err
