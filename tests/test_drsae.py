@@ -76,6 +76,34 @@ def test_loss_is_the_papers_sum(labelled):
         _check_loss(model, *labelled, classification)
 
 
+def test_unlabelled_examples_add_only_the_unsupervised_terms(labelled):
+    """Labels -1 (keras_ae.data.UNLABELLED) mark unlabelled examples, as for every zoo model:
+    the cross-entropy and the accuracy average over the labelled ones; with none labelled only
+    reconstruction + sparsity remain."""
+    x, y = labelled
+    model = DrSAE(**SMALL)
+    model.compile()
+    partial = y.copy()
+    partial[::3] = -1                                       # every third example unlabelled
+    out = {k: _np(v).astype("float64") for k, v in model(x, training=False).items()}
+    flat = x.reshape(len(x), -1).astype("float64")
+    flat /= np.linalg.norm(flat, axis=1, keepdims=True)
+    unsupervised = (0.5 * np.sum((flat - out["reconstruction"].reshape(len(x), -1)) ** 2, axis=1)
+                    + 0.05 * np.abs(out["code"]).sum(axis=1)).mean()
+    logits = out["logits"]
+    shifted = logits - logits.max(1, keepdims=True)
+    log_softmax = shifted - np.log(np.exp(shifted).sum(1, keepdims=True))
+    kept = partial >= 0
+    ce = -log_softmax[np.flatnonzero(kept), partial[kept]].mean()
+    accuracy = (logits.argmax(1)[kept] == partial[kept]).mean()
+    got = model.evaluate(x, partial, batch_size=len(x), verbose=0, return_dict=True)
+    np.testing.assert_allclose(got["loss"], unsupervised + ce, rtol=1e-4)
+    np.testing.assert_allclose(got["logits_accuracy"], accuracy, rtol=1e-6)
+    none = model.evaluate(x, np.full_like(y, -1), batch_size=len(x), verbose=0,
+                          return_dict=True)["loss"]
+    np.testing.assert_allclose(none, unsupervised, rtol=1e-4)
+
+
 def _check_loss(model, x, y, classification):
     model.set_loss_weights(classification=classification)
     out = {k: _np(v).astype("float64") for k, v in model(x, training=False).items()}

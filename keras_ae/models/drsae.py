@@ -28,6 +28,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_ae.data.semi import UNLABELLED
 from keras_ae.layers.losses import ActivityL1, ReconstructionLoss
 from keras_ae.layers.recurrent import UnrolledSparseEncoder, ista_weights
 from keras_ae.models.base import ZooModel
@@ -117,7 +118,9 @@ class DrSAE(ZooModel):
 
     Outputs (dict): ``"logits"`` (batch, num_classes), ``"reconstruction"`` (batch, H, W, C),
     in the normalised input space, ``"code"`` (batch, units) = z^T. ``fit`` takes
-    ``(images, labels)`` (or images alone for the unsupervised loss).
+    ``(images, labels)`` (or images alone for the unsupervised loss); a label of -1
+    (``keras_ae.data.UNLABELLED``) marks an unlabelled example, which adds only the
+    reconstruction and sparsity terms (semi-supervised training).
     """
 
     default_learning_rate = 1e-3
@@ -222,12 +225,15 @@ class DrSAE(ZooModel):
 
     def compile(self, optimizer=None, loss=None, metrics="auto", **kwargs):
         """Compiles with Adam by default. The loss is built in (``compute_loss``): ``loss`` must
-        stay None. ``metrics="auto"`` tracks accuracy on the logits."""
+        stay None. ``metrics="auto"`` tracks accuracy on the logits of the labelled examples."""
         if loss not in (None, "auto"):
             raise ValueError("DrSAE computes its own loss (reconstruction + sparsity + weighted "
                              f"cross-entropy); compile it with loss=None, got {loss!r}.")
         if isinstance(metrics, str) and metrics == "auto":
-            metrics = {"logits": [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]}
+            # weighted: compute_metrics gives unlabelled examples (label -1) weight 0
+            kwargs.setdefault("weighted_metrics", {
+                "logits": [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]})
+            metrics = None
         super().compile(optimizer=optimizer, loss=None, metrics=metrics, **kwargs)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
@@ -240,15 +246,24 @@ class DrSAE(ZooModel):
         labels = y["logits"] if isinstance(y, dict) else y
         logits = y_pred["logits"] if isinstance(y_pred, dict) else y_pred
         labels = ops.reshape(ops.cast(labels, "int32"), (-1,))
-        cross_entropy = ops.sparse_categorical_crossentropy(labels, logits, from_logits=True)
-        if sample_weight is not None:
-            sw = sample_weight["logits"] if isinstance(sample_weight, dict) else sample_weight
-            sw = ops.reshape(ops.cast(sw, cross_entropy.dtype), (-1,))
-            cross_entropy = ops.sum(cross_entropy * sw) / ops.maximum(ops.sum(sw), 1e-12)
-        else:
-            cross_entropy = ops.mean(cross_entropy)
+        # Unlabelled examples (label UNLABELLED = -1, keras_ae.data.keep_labels) add only the
+        # reconstruction and sparsity terms: the cross-entropy averages over labelled ones.
+        weights = self._labelled_weights(labels, sample_weight, logits.dtype)
+        cross_entropy = ops.sparse_categorical_crossentropy(
+            ops.maximum(labels, 0), logits, from_logits=True)
+        cross_entropy = ops.sum(cross_entropy * weights) / ops.maximum(ops.sum(weights), 1e-12)
         weight = ops.cast(self.classification_weight.loss_weight, cross_entropy.dtype)
         return total + weight * cross_entropy
+
+    @staticmethod
+    def _labelled_weights(labels, sample_weight, dtype):
+        """Per-example weights of the classification terms: 0 for unlabelled examples (label
+        -1), times the given sample weights."""
+        weights = ops.cast(ops.not_equal(labels, UNLABELLED), dtype)
+        if sample_weight is not None:
+            sw = sample_weight["logits"] if isinstance(sample_weight, dict) else sample_weight
+            weights = weights * ops.reshape(ops.cast(sw, dtype), (-1,))
+        return weights
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         # Compiled metrics want a target for every output: the labels stand for "logits", the
@@ -256,9 +271,11 @@ class DrSAE(ZooModel):
         if y is None:
             return self.get_metrics_result()
         labels = y["logits"] if isinstance(y, dict) else y
-        if isinstance(sample_weight, dict):
-            sample_weight = sample_weight.get("logits")
-        full = {key: (labels if key == "logits" else value) for key, value in y_pred.items()}
+        flat = ops.reshape(ops.cast(labels, "int32"), (-1,))
+        # accuracy over the labelled examples only
+        sample_weight = self._labelled_weights(flat, sample_weight, "float32")
+        full = {key: (ops.maximum(flat, 0) if key == "logits" else value)
+                for key, value in y_pred.items()}
         return super().compute_metrics(x, full, y_pred, sample_weight)
 
     def classify(self, images, batch_size=256):
