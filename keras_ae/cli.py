@@ -128,6 +128,15 @@ def cmd_train(args):
         x_train, y_train = x_train[:-held], y_train[:-held]
     if len(x_train) < args.batch_size:
         raise CLIError(f"--batch-size {args.batch_size} exceeds the {len(x_train)} training images")
+    y_fit = y_train
+    if args.labels is not None:
+        from keras_ae.data import keep_labels
+
+        if not 0 <= args.labels <= len(x_train):
+            raise CLIError(f"--labels must be between 0 and the {len(x_train)} training images, "
+                           f"got {args.labels}")
+        # only the training pipeline loses labels; train metrics below use them all
+        y_fit = keep_labels(y_train, args.labels, seed=args.seed)
     config = {"input_shape": list(x_train.shape[1:]), **_parse_overrides(args.set)}
     if "num_classes" in inspect.signature(cls.__init__).parameters and "num_classes" not in config:
         config["num_classes"] = int(max(y_train.max(), y_test.max()) + 1)
@@ -135,7 +144,7 @@ def cmd_train(args):
     model = models.build(args.model, **config)
     model.compile(optimizer=keras.optimizers.Adam(args.learning_rate)) if args.learning_rate else model.compile()
 
-    train = model.fit_pairs(make_dataset(x_train, y_train, batch_size=args.batch_size, seed=args.seed))
+    train = model.fit_pairs(make_dataset(x_train, y_fit, batch_size=args.batch_size, seed=args.seed))
     # Per-epoch validation reads held-out training images, never the test split.
     val = (model.fit_pairs(make_dataset(x_val, y_val, batch_size=args.batch_size, shuffle=False))
            if held else None)
@@ -153,7 +162,7 @@ def cmd_train(args):
     metrics = {
         "model": args.model, "config": model.get_config(), "backend": keras.backend.backend(),
         "dataset": args.dataset or os.environ.get("KERAS_AE_DATA_DIR") or "shipped MNIST sample",
-        "epochs": args.epochs, "procedure": procedure,
+        "epochs": args.epochs, "procedure": procedure, "labels_kept": args.labels,
         "batch_size": args.batch_size, "train_examples": int(len(x_train)),
         "train_seconds": round(seconds, 2),
         "validation_examples": held,
@@ -184,6 +193,14 @@ def _greedy_classes():
     return (StackedAutoencoder, StackedConvWTA)
 
 
+def _unlabelled_capable():
+    """Models whose classifier ignores examples labelled UNLABELLED (-1): SWWAE (its compiled
+    cross-entropy's ignore_class) and DrSAE (its own loss)."""
+    from keras_ae.models import DrSAE, SWWAE
+
+    return (DrSAE, SWWAE)
+
+
 def _check_procedure_arguments(cls, args):
     """--unsupervised-epochs and --fine-tune-epochs belong to the models trained in phases or
     greedily; anywhere else they would be silently ignored, so they are errors."""
@@ -200,6 +217,10 @@ def _check_procedure_arguments(cls, args):
         if not 0 <= args.unsupervised_epochs <= args.epochs:
             raise CLIError(f"--unsupervised-epochs must be between 0 and --epochs "
                            f"({args.epochs}), got {args.unsupervised_epochs}")
+    if args.labels is not None and not issubclass(cls, _unlabelled_capable()):
+        raise CLIError(f"--labels needs a classifier that ignores unlabelled examples; "
+                       f"{args.model} has none (models that have one: "
+                       f"{users(_unlabelled_capable())})")
     if args.checkpoint_dir and issubclass(cls, _greedy_classes()):
         raise CLIError(f"--checkpoint-dir resumes one fit; {args.model} trains stage by stage "
                        f"(not supported)")
@@ -458,6 +479,10 @@ def build_parser():
                        help="hold out the last N training images for per-epoch validation "
                             "(val_* in history.json; default none: the test split is only "
                             "evaluated once, after training)")
+    train.add_argument("--labels", type=int, default=None,
+                       help="swwae, drsae: semi-supervised, keeping N training labels (balanced "
+                            "per class, drawn with --seed); the other images train only the "
+                            "reconstruction terms")
     train.add_argument("--checkpoint-dir", default=None,
                        help="save a checkpoint (weights, optimizer state, history) after every "
                             "epoch here, and resume from it when it exists: rerun the same "

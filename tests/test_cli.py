@@ -133,6 +133,9 @@ def test_probe_reports_each_label_budget(bars_folder, tmp_path, capsys):
      "--fine-tune-epochs applies to the greedily trained models (stacked_autoencoder, "
      "stacked_conv_wta) only, not fc_wta"),
     (["train", "stacked_conv_wta", "--fine-tune-epochs", "-1"], "--fine-tune-epochs must be >= 0"),
+    (["train", "conv_autoencoder", "--labels", "10"],
+     "--labels needs a classifier that ignores unlabelled examples; conv_autoencoder has none "
+     "(models that have one: drsae, swwae, swwae_soft, swwae_what_only)"),
     (["train", "stacked_conv_wta", "--checkpoint-dir", "ckpt"],
      "--checkpoint-dir resumes one fit; stacked_conv_wta trains stage by stage"),
     (["evaluate", "/no/such/model.keras"], "model file not found"),
@@ -150,6 +153,12 @@ def test_validation_size_must_leave_a_batch(bars_folder, capsys):
                      "--validation-size", "90"]) == 2
     assert ("--validation-size must leave at least --batch-size (16) of the 96 training images, "
             "got 90") in capsys.readouterr().err
+
+
+def test_labels_must_fit_the_training_set(bars_folder, capsys):
+    assert cli.main(["train", "swwae", "--dataset", bars_folder, "--batch-size", "16",
+                     "--labels", "500"]) == 2
+    assert "--labels must be between 0 and the 96 training images, got 500" in capsys.readouterr().err
 
 
 def test_corrupt_data_folder_one_line(bars_folder, tmp_path, capsys):
@@ -206,6 +215,15 @@ def test_train_drsae_in_two_phases(bars_folder, tmp_path):
     # Unchanged but for MaxNorm's rescaling w·n / (n + 1e-7) of each column after every step.
     np.testing.assert_allclose(_classifier_kernel(os.path.join(unsup, "model.keras")), initial,
                                rtol=1e-5, atol=1e-6)
+
+    # Semi-supervised with no label kept: the discriminative epochs see only unlabelled
+    # examples, so the classifier stays as it was built, as in the unsupervised phase.
+    none = str(tmp_path / "none")
+    assert cli.main(base + ["--epochs", "2", "--unsupervised-epochs", "1", "--labels", "0",
+                            "--out", none]) == 0
+    np.testing.assert_allclose(_classifier_kernel(os.path.join(none, "model.keras")), initial,
+                               rtol=1e-5, atol=1e-6)
+    assert json.load(open(os.path.join(none, "metrics.json")))["labels_kept"] == 0
 
     both = str(tmp_path / "both")
     assert cli.main(base + ["--epochs", "3", "--out", both]) == 0  # default: 1 + 2 epochs
