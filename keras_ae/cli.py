@@ -202,8 +202,10 @@ def _unlabelled_capable():
 
 
 def _check_procedure_arguments(cls, args):
-    """--unsupervised-epochs and --fine-tune-epochs belong to the models trained in phases or
-    greedily; anywhere else they would be silently ignored, so they are errors."""
+    """Flags that only some models use (--unsupervised-epochs: the two-phase DrSAE;
+    --fine-tune-epochs: the greedy stacks; --labels: classifiers that ignore unlabelled
+    examples; --checkpoint-dir: single-fit procedures): anywhere else they would be silently
+    ignored, so they are errors."""
     from keras_ae import models
     from keras_ae.models import DrSAE
 
