@@ -137,7 +137,44 @@ def swwae_rows():
 #: (``resume_epochs``, which must match, says from which epoch).
 # A run continued from a saved model (--load-model, --resume-epochs: its optimizer state kept) is
 # the same protocol as one straight run of the same total epochs.
-_PER_RUN_ARGS = {"seeds", "tag", "save_model", "out_dir", "load_model", "resume_epochs"}
+_PER_RUN_ARGS = {"seeds", "tag", "save_model", "out_dir", "load_model", "resume_epochs",
+                 "data_dir"}
+#: The probe's own arguments: a re-probe (``--load-model``) sets these, its training run the rest.
+_PROBE_ARGS = {"labels", "pool_size", "probe_epochs", "probe_folds", "probe_l2", "probe_schedule",
+               "probe_stages"}
+
+
+def _protocol(args):
+    """What the seeds of one group must share: the arguments of the run that trained the model
+    (followed through re-probes, which cannot repeat them all: decoder kernels, schedule and
+    stage-0 source are usage errors with ``--load-model``; a resumed run's own arguments give its
+    total epochs) with the file's own probe arguments, less the per-run ones. The stage-0 source becomes the protocol of the run that trained that stage 0, so
+    stage-0 models of one protocol but different seeds group together."""
+    trained = args
+    while trained.get("load_model") and not trained.get("resume_epochs"):  # a pure re-probe
+        loaded = _load(os.path.basename(trained["load_model"]).replace(".keras", ".json"))
+        if not loaded or loaded["args"] is trained:
+            break
+        trained = loaded["args"]
+    protocol = {k: v for k, v in trained.items() if k not in _PROBE_ARGS | _PER_RUN_ARGS}
+    protocol.update({k: v for k, v in args.items() if k in _PROBE_ARGS})
+    source = protocol.pop("stage0_from", None)
+    if source:
+        stage0 = _load(os.path.basename(source).replace(".keras", ".json"))
+        protocol["stage0"] = (os.path.basename(source) if stage0 is None else
+                              {k: v for k, v in stage0["args"].items() if k not in _PER_RUN_ARGS})
+    return protocol
+
+
+def _stage0_sources(group_args):
+    """The distinct stage-0 model files (base names) behind a group's runs, in order."""
+    sources = []
+    for args in group_args:
+        source = _first_trained(args).get("stage0_from")
+        name = os.path.basename(source) if source else None
+        if name not in sources:
+            sources.append(name)
+    return sources
 
 
 def _seed_group(files):
@@ -149,10 +186,12 @@ def _seed_group(files):
     if not all(runs):
         return None
     first = runs[0]
+    reference = _protocol(first["args"])
     for f, d in zip(files[1:], runs[1:]):
         # an option only one file records was added later, its default being the older behaviour
-        shared = (first["args"].keys() & d["args"].keys()) - _PER_RUN_ARGS
-        differ = sorted(k for k in shared if first["args"][k] != d["args"][k])
+        protocol = _protocol(d["args"])
+        shared = reference.keys() & protocol.keys()
+        differ = sorted(k for k in shared if reference[k] != protocol[k])
         if differ:
             raise ValueError(f"{f} was not run with the same arguments as {files[0]}: {differ}")
     merged = dict(first, args=dict(first["args"], seeds=[s for d in runs for s in d["args"]["seeds"]]),
@@ -180,7 +219,7 @@ def _first_trained(args):
     return args
 
 
-def _wta_epochs(name, args):
+def _wta_epochs(name, args, group_args=()):
     """``40 epoch(s)``; stacked: ``1 epoch(s) per stage`` or ``5+15 epochs stage by stage``,
     with the learning-rate schedule when it was not constant. The epochs are ``args``'s (a
     re-probe repeats them, a resumed run gives the total); where stage 0 came from and the
@@ -189,7 +228,13 @@ def _wta_epochs(name, args):
     text = (f"{'+'.join(map(str, epochs))} epochs stage by stage" if isinstance(epochs, list)
             else f"{epochs} epoch(s)" + (" per stage" if name == "stacked_conv_wta" else ""))
     first = _first_trained(args)
-    if first.get("stage0_from"):  # a trained one-layer conv_wta stood for stage 0
+    sources = _stage0_sources(group_args)
+    if len(sources) > 1 and None not in sources:  # seeds over stage-0 models of one protocol
+        trained = _load(sources[0].replace(".keras", ".json"))
+        names = ", ".join(f"`{source}`" for source in sources)
+        text = (f"stage 0 = {trained['args']['epochs']}-epoch conv_wta models ({names}), then "
+                if trained else f"stage 0 = {names}, then ") + text
+    elif first.get("stage0_from"):  # a trained one-layer conv_wta stood for stage 0
         source = os.path.basename(first["stage0_from"])
         trained = _load(source.replace(".keras", ".json"))
         text = (f"stage 0 = a {trained['args']['epochs']}-epoch conv_wta (`{source}`), then "
@@ -223,9 +268,11 @@ def _seeds(name, d):
     stages over the same stage-0 model says so: its seeds are the upper stages' only."""
     count = len(d["args"]["seeds"])
     if name == "stacked_conv_wta" and len(d.get("group_args", ())) > 1:
-        sources = {_first_trained(args).get("stage0_from") for args in d["group_args"]}
+        sources = _stage0_sources(d["group_args"])
         if len(sources) == 1 and None not in sources:
             return f"{count} stage-1 seeds over that one stage 0, "
+        if None not in sources and len(sources) < count:
+            return f"{count} stage-1 seeds over {len(sources)} stage-0 models, "
     return f"{count} seed(s), "
 
 
@@ -291,7 +338,13 @@ def wta_rows():
                   # against the 128-map rows' 1.18; the same model probed on both stages'
                   # features: 0.78 % (the rules fixed before they ran).
                   # Stage-1 seeds 0 and 1 over the one stage 0 (the rule fixed before seed 1).
+                  # A third seed over a stage 0 of its own (conv_wta seed 1, 30 epochs, kept in
+                  # saved_models/), trained and probed on every stage in one run: the row takes
+                  # the three whatever they show (the rule fixed before it ran, 2026-11-26).
                   ("stacked_conv_wta", (("wta_stacked_128x512_dec11x7_s0conv30_4ep_allstages_cv5.json",
+                                         "wta_stacked_128x512_dec11x7_s0conv30_4ep_allstages_cv5_s1.json",
+                                         "wta_stacked_128x512_dec11x7_s1conv30_4ep_allstages_cv5_s2.json"),
+                                        ("wta_stacked_128x512_dec11x7_s0conv30_4ep_allstages_cv5.json",
                                          "wta_stacked_128x512_dec11x7_s0conv30_4ep_allstages_cv5_s1.json"),
                                         ("wta_stacked_128x512_dec11x7_s0conv30_4ep_cv5.json",
                                          "wta_stacked_128x512_dec11x7_s0conv30_4ep_cv5_s1.json"),
@@ -320,7 +373,7 @@ def wta_rows():
                if len(err["all"]["runs"]) > 1 else "")
             + _below_single_stage(name, err["all"], single_stage)
             + f": {d['data']['autoencoder_train_images']} images, "
-              f"{_wta_epochs(name, d['args'])}, "
+              f"{_wta_epochs(name, d['args'], d.get('group_args', ()))}, "
             + f"k = {100 * d['args'].get('k', 0.05):g} %, "
             + _conv_maps(name, first)
             + _decoder_kernels(first)

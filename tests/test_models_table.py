@@ -102,6 +102,8 @@ def test_stacked_seeds_over_one_shared_stage0_say_so(table, tmp_path):
     # Two re-probes of stage-1 models trained with seeds 0 and 1 over the same stage 0: the
     # seeds vary the upper stage only, and the row must not pass them off as full seeds.
     probes = []
+    for stage0 in ("wta_s0", "other"):  # two stage-0 models of one protocol
+        (tmp_path / f"{stage0}.json").write_text(json.dumps({"args": {"epochs": 30}}))
     for seed, stage0 in ((0, "/m/wta_s0.keras"), (1, "/m/wta_s0.keras"), (2, "/m/other.keras")):
         (tmp_path / f"wta_t{seed}.json").write_text(json.dumps(
             {"args": {"stage0_from": stage0, "seeds": [seed]}}))
@@ -152,3 +154,61 @@ def test_drsae_rows_say_when_no_validation_split_was_held_out(table, tmp_path):
     assert ("| 1.05 ± 0.05 | 1.08 | target met: 100+45 epochs, Adam, 3 seeds, CPU, trained on "
             "all 60,000 training images (no validation split; the paper's is 50k / 10k) |"
             in full)
+
+
+def _stacked_fixture(tmp_path, stage0_epochs=(30, 30)):
+    """Two stage-0 conv_wta runs (seeds 0 and 1, same protocol), stage-1 models trained over
+    them: seeds 0 and 1 over stage 0 A, re-probed on every stage; seed 2 over stage 0 B, trained
+    and probed on every stage in one run."""
+    for name, seed, epochs in (("A", 0, stage0_epochs[0]), ("B", 1, stage0_epochs[1])):
+        (tmp_path / f"wta_stage0_{name}.json").write_text(json.dumps({"args": {
+            "model": "conv_wta", "epochs": epochs, "labels": ["100"], "seeds": [seed],
+            "tag": f"stage0_{name}", "data_dir": f"/data{seed}"}}))
+    trained = {"model": "stacked_conv_wta", "epochs": [0, 4], "lr_schedule": "cosine",
+               "decoder_kernel_size": [11, 7], "probe_stages": "top", "labels": ["all"]}
+    err = {"all": {"mean": 0.8, "std": 0.0, "runs": [0.8]}}
+    files = []
+    for seed in (0, 1):
+        (tmp_path / f"wta_t{seed}.json").write_text(json.dumps({"args": dict(
+            trained, stage0_from="/m/wta_stage0_A.keras", seeds=[seed], save_model=True)}))
+        (tmp_path / f"wta_p{seed}.json").write_text(json.dumps({"args": {
+            "model": "stacked_conv_wta", "epochs": [0, 4], "lr_schedule": "constant",
+            "decoder_kernel_size": 11, "stage0_from": None, "probe_stages": "all",
+            "labels": ["all"], "load_model": f"/m/wta_t{seed}.keras", "seeds": [seed]},
+            "test_error_percent": err}))
+        files.append(f"wta_p{seed}.json")
+    (tmp_path / "wta_d2.json").write_text(json.dumps({"args": dict(
+        trained, stage0_from="saved_models/x/wta_stage0_B.keras", probe_stages="all",
+        seeds=[2], data_dir="../shared/datasets"), "test_error_percent": err}))
+    return files + ["wta_d2.json"]
+
+
+def test_stacked_seeds_over_several_stage0_models_group_and_say_so(table, tmp_path):
+    """Re-probes and a direct run group by the protocol of the run that trained each model
+    (re-probes cannot repeat decoder kernels, schedule or stage 0) with their own probe
+    settings; stage-0 models of one protocol but different seeds count as one protocol, and the
+    row names them."""
+    files = _stacked_fixture(tmp_path)
+    group = table._seed_group(tuple(files))
+    assert group["args"]["seeds"] == [0, 1, 2]
+    assert table._seeds("stacked_conv_wta", group) == "3 stage-1 seeds over 2 stage-0 models, "
+    assert table._wta_epochs("stacked_conv_wta", group["args"], group["group_args"]) == (
+        "stage 0 = 30-epoch conv_wta models (`wta_stage0_A.keras`, `wta_stage0_B.keras`), then "
+        "0+4 epochs stage by stage (cosine learning rate)")
+    pair = table._seed_group((files[0], files[2]))       # one stage 0 each: full seeds
+    assert table._seeds("stacked_conv_wta", pair) == "2 seed(s), "
+
+
+def test_stacked_seeds_over_stage0_models_of_other_protocols_do_not_group(table, tmp_path):
+    files = _stacked_fixture(tmp_path, stage0_epochs=(30, 15))
+    with pytest.raises(ValueError, match=r"not run with the same arguments .*\['stage0'\]"):
+        table._seed_group(tuple(files))
+
+
+def test_a_group_must_share_its_probe_settings(table, tmp_path):
+    files = _stacked_fixture(tmp_path)
+    direct = json.loads((tmp_path / files[2]).read_text())
+    direct["args"]["probe_stages"] = "top"
+    (tmp_path / files[2]).write_text(json.dumps(direct))
+    with pytest.raises(ValueError, match=r"\['probe_stages'\]"):
+        table._seed_group(tuple(files))
