@@ -142,7 +142,14 @@ def cmd_train(args):
         config["num_classes"] = int(max(y_train.max(), y_test.max()) + 1)
     keras.utils.set_random_seed(args.seed)
     model = models.build(args.model, **config)
-    model.compile(optimizer=keras.optimizers.Adam(args.learning_rate)) if args.learning_rate else model.compile()
+    if args.learning_rate or args.lr_schedule != "constant":
+        from keras_ae.training import learning_rate
+
+        steps = args.epochs * (len(x_train) // args.batch_size)  # training batches are whole
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate(
+            args.learning_rate or model.default_learning_rate, args.lr_schedule, steps)))
+    else:
+        model.compile()
 
     train = model.fit_pairs(make_dataset(x_train, y_fit, batch_size=args.batch_size, seed=args.seed))
     # Per-epoch validation reads held-out training images, never the test split.
@@ -163,6 +170,7 @@ def cmd_train(args):
         "model": args.model, "config": model.get_config(), "backend": keras.backend.backend(),
         "dataset": args.dataset or os.environ.get("KERAS_AE_DATA_DIR") or "shipped MNIST sample",
         "epochs": args.epochs, "procedure": procedure, "labels_kept": args.labels,
+        "learning_rate": args.learning_rate, "lr_schedule": args.lr_schedule,
         "batch_size": args.batch_size, "train_examples": int(len(x_train)),
         "train_seconds": round(seconds, 2),
         "validation_examples": held,
@@ -207,7 +215,7 @@ def _check_procedure_arguments(cls, args):
     examples; --checkpoint-dir: single-fit procedures): anywhere else they would be silently
     ignored, so they are errors."""
     from keras_ae import models
-    from keras_ae.models import DrSAE
+    from keras_ae.models import DrSAE, StackedAutoencoder
 
     def users(kinds):
         return ", ".join(n for n in models.names() if issubclass(models.get(n), kinds))
@@ -223,6 +231,9 @@ def _check_procedure_arguments(cls, args):
         raise CLIError(f"--labels needs a classifier that ignores unlabelled examples; "
                        f"{args.model} has none (models that have one: "
                        f"{users(_unlabelled_capable())})")
+    if args.lr_schedule != "constant" and issubclass(cls, StackedAutoencoder):
+        raise CLIError(f"--lr-schedule {args.lr_schedule}: {args.model}'s greedy pre-training "
+                       f"keeps a constant rate")
     if args.checkpoint_dir and issubclass(cls, _greedy_classes()):
         raise CLIError(f"--checkpoint-dir resumes one fit; {args.model} trains stage by stage "
                        f"(not supported)")
@@ -303,7 +314,8 @@ def _fit(model, procedure, args, x_train, y_train, train, val):
         log = SegmentLog()
         images = make_dataset(x_train, y_train, batch_size=args.batch_size, seed=args.seed)
         train_greedily(model, images, epochs=args.epochs, fine_tune_epochs=tune,
-                       learning_rate=rate, callbacks=[log], verbose=1)
+                       learning_rate=rate, lr_schedule=args.lr_schedule, callbacks=[log],
+                       verbose=1)
         names = [f"stage{i}" for i in range(model.num_stages)] + (["fine_tune"] if tune else [])
         return dict(zip(names, log.segments))
     histories = greedy_pretrain(model, x_train, epochs=args.epochs, batch_size=args.batch_size,
@@ -472,7 +484,11 @@ def build_parser():
     data_args(train)
     train.add_argument("--epochs", type=int, default=5)
     train.add_argument("--out", default="runs/latest", help="output folder")
-    train.add_argument("--learning-rate", type=float, default=None)
+    train.add_argument("--learning-rate", type=float, default=None,
+                       help="Adam's (initial) learning rate; default the model's")
+    train.add_argument("--lr-schedule", choices=["constant", "cosine"], default="constant",
+                       help="cosine: anneal the rate to zero over the run (each greedy stage "
+                            "over its own epochs)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--set", action="append", metavar="KEY=VALUE",
                        help="model config override, value as JSON (repeatable), e.g. --set code_size=2")

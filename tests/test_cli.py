@@ -136,6 +136,9 @@ def test_probe_reports_each_label_budget(bars_folder, tmp_path, capsys):
     (["train", "conv_autoencoder", "--labels", "10"],
      "--labels needs a classifier that ignores unlabelled examples; conv_autoencoder has none "
      "(models that have one: drsae, swwae, swwae_soft, swwae_what_only)"),
+    (["train", "stacked_autoencoder", "--lr-schedule", "cosine"],
+     "--lr-schedule cosine: stacked_autoencoder's greedy pre-training keeps a constant rate"),
+    (["train", "conv_autoencoder", "--lr-schedule", "linear"], "invalid choice: 'linear'"),
     (["train", "stacked_conv_wta", "--checkpoint-dir", "ckpt"],
      "--checkpoint-dir resumes one fit; stacked_conv_wta trains stage by stage"),
     (["evaluate", "/no/such/model.keras"], "model file not found"),
@@ -329,3 +332,20 @@ def test_train_resumes_from_its_checkpoint(bars_folder, tmp_path, capsys):
     assert cli.main(base[:-4] + ["--set", "units=13", "--checkpoint-dir", str(ckpt),
                                  "--out", str(tmp_path / "other"), "--epochs", "3"]) == 1
     assert "is of a model with another configuration" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("schedule, final_rate", [("constant", 0.005), ("cosine", 0.0)])
+def test_train_learning_rate_schedule(schedule, final_rate, bars_folder, tmp_path):
+    """A cosine rate reaches zero exactly at the run's last step (Keras's CosineDecay over
+    epochs × 6 whole batches of 16 of the 96 images); a constant one stays where it started."""
+    import keras
+
+    out = str(tmp_path / schedule)
+    assert cli.main(["train", "conv_autoencoder", "--dataset", bars_folder, "--batch-size", "16",
+                     "--epochs", "2", "--learning-rate", "0.005", "--lr-schedule", schedule,
+                     "--set", "filters=[4]", "--no-export", "--out", out]) == 0
+    optimizer = keras.saving.load_model(os.path.join(out, "model.keras")).optimizer
+    assert int(keras.ops.convert_to_numpy(optimizer.iterations)) == 2 * 6
+    rate = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+    assert rate == pytest.approx(final_rate, abs=1e-9)
+    assert json.load(open(os.path.join(out, "metrics.json")))["lr_schedule"] == schedule
