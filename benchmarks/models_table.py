@@ -161,8 +161,11 @@ def _protocol(args):
     source = protocol.pop("stage0_from", None)
     if source:
         stage0 = _load(os.path.basename(source).replace(".keras", ".json"))
-        protocol["stage0"] = (os.path.basename(source) if stage0 is None else
-                              {k: v for k, v in stage0["args"].items() if k not in _PER_RUN_ARGS})
+        if stage0 is None:
+            protocol["stage0"] = os.path.basename(source)
+        else:  # flat keys, so options one stage-0 file lacks (added later) are not compared
+            protocol.update({f"stage0.{k}": v for k, v in stage0["args"].items()
+                             if k not in _PER_RUN_ARGS})
     return protocol
 
 
