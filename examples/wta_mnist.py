@@ -247,9 +247,7 @@ def probe_features(model, args, images, pool):
     if not isinstance(model, StackedConvWTA):
         raise SystemExit(f"--probe-stages all needs a stacked_conv_wta model, got "
                          f"{type(model).__name__}")
-    return evaluation.extract_features(
-        model.stage_encoder(), images, pool_size=pool,
-        output_key=[f"stage{i}" for i in range(model.num_stages)])
+    return evaluation.all_stage_features(model, images, pool_size=pool)
 
 
 def train(model, args, x_train, seed, epochs=None, compile=True):

@@ -439,11 +439,17 @@ def cmd_probe(args):
     _check_images_fit(model, x_train)
     pool = None if args.pool == "none" else args.pool
     start = time.time()
-    train_features = evaluation.extract_features(model, x_train, pool_size=pool)
-    test_features = evaluation.extract_features(model, x_test, pool_size=pool)
+    features = (evaluation.extract_features if args.stages == "top" else
+                evaluation.all_stage_features)
+    try:
+        train_features = features(model, x_train, pool_size=pool)
+    except TypeError as e:
+        raise CLIError(f"--stages all: {e}") from None
+    test_features = features(model, x_test, pool_size=pool)
     report = {"model_file": args.model_file, "train_examples": int(len(x_train)),
               "test_examples": int(len(x_test)), "feature_dim": int(train_features.shape[1]),
-              "pool_size": args.pool, "encode_seconds": round(time.time() - start, 2),
+              "pool_size": args.pool, "stages": args.stages,
+              "encode_seconds": round(time.time() - start, 2),
               "probes": {}}
     for spec in args.labels:
         result = evaluation.probe_features(
@@ -545,6 +551,9 @@ def build_parser():
     probe.add_argument("--epochs", type=int, default=30, help="the probe's training epochs")
     probe.add_argument("--pool", default="auto", type=_evaluation_argument("pool_argument"),
                        help="feature maps: max-pool window, 'auto' (about 4x4 regions) or 'none'")
+    probe.add_argument("--stages", choices=["top", "all"], default="top",
+                       help="stacked_conv_wta: probe the top stage's pooled maps, or every "
+                            "stage's (each pooled on its own grid) concatenated")
     probe.add_argument("--seed", type=int, default=0, help="seed of the label draw and the probe")
     probe.add_argument("--out", default=None, help="also write the JSON report to this file")
     return parser

@@ -117,6 +117,17 @@ def extract_features(model, images, pool_size="auto", output_key=None, batch_siz
     return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
 
 
+def all_stage_features(model, images, pool_size="auto", **kwargs):
+    """Every stage's feature maps of a stacked model (``StackedConvWTA.stage_encoder``), each
+    pooled on its own grid as :func:`extract_features` pools, concatenated from the lowest stage
+    up: (N, features). Other keyword arguments go to :func:`extract_features`."""
+    if not hasattr(model, "stage_encoder"):
+        raise TypeError(f"every stage's features need a stacked model with stage_encoder() "
+                        f"(stacked_conv_wta), got {type(model).__name__}.")
+    return extract_features(model.stage_encoder(), images, pool_size=pool_size,
+                            output_key=[f"stage{i}" for i in range(model.num_stages)], **kwargs)
+
+
 def train_linear_probe(features, labels, num_classes=None, epochs=30, batch_size=128,
                        learning_rate=1e-3, l2=0.0, seed=0, mean=None, std=None, min_steps=1000,
                        schedule="cosine", verbose=0):

@@ -349,3 +349,26 @@ def test_train_learning_rate_schedule(schedule, final_rate, bars_folder, tmp_pat
     rate = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
     assert rate == pytest.approx(final_rate, abs=1e-9)
     assert json.load(open(os.path.join(out, "metrics.json")))["lr_schedule"] == schedule
+
+
+def test_probe_every_stage_of_a_stacked_model(bars_folder, tmp_path, capsys):
+    """--stages all probes both stages' maps, each max-pooled to a 4x4 grid: 16x16 maps of 4
+    channels and 8x8 maps of 6 channels give 16 * (4 + 6) features. A model without stages is
+    a usage error."""
+    from keras_ae import models
+
+    stacked = str(tmp_path / "stacked.keras")
+    models.build("stacked_conv_wta", input_shape=[16, 16, 1], filters=[4, 6],
+                 decoder_kernel_size=3).save(stacked)
+    assert cli.main(["probe", stacked, "--dataset", bars_folder, "--stages", "all",
+                     "--labels", "all", "--l2", "0", "--epochs", "1"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["feature_dim"] == 16 * (4 + 6) and report["stages"] == "all"
+    assert cli.main(["probe", stacked, "--dataset", bars_folder, "--labels", "all", "--l2", "0",
+                     "--epochs", "1"]) == 0
+    assert json.loads(capsys.readouterr().out)["feature_dim"] == 16 * 6   # top stage: 8x8 -> 4x4
+    plain = str(tmp_path / "plain.keras")
+    models.build("conv_autoencoder", input_shape=[16, 16, 1], filters=[4]).save(plain)
+    assert cli.main(["probe", plain, "--dataset", bars_folder, "--stages", "all"]) == 2
+    assert ("--stages all: every stage's features need a stacked model with stage_encoder()"
+            in capsys.readouterr().err)
