@@ -148,14 +148,10 @@ def _protocol(args):
     """What the seeds of one group must share: the arguments of the run that trained the model
     (followed through re-probes, which cannot repeat them all: decoder kernels, schedule and
     stage-0 source are usage errors with ``--load-model``; a resumed run's own arguments give its
-    total epochs) with the file's own probe arguments, less the per-run ones. The stage-0 source becomes the protocol of the run that trained that stage 0, so
-    stage-0 models of one protocol but different seeds group together."""
-    trained = args
-    while trained.get("load_model") and not trained.get("resume_epochs"):  # a pure re-probe
-        loaded = _load(os.path.basename(trained["load_model"]).replace(".keras", ".json"))
-        if not loaded or loaded["args"] is trained:
-            break
-        trained = loaded["args"]
+    total epochs) with the file's own probe arguments, less the per-run ones. The stage-0
+    source becomes the protocol of the run that trained that stage 0, so stage-0 models of one
+    protocol but different seeds group together."""
+    trained = _first_trained(args, through_resumes=False)
     protocol = {k: v for k, v in trained.items() if k not in _PROBE_ARGS | _PER_RUN_ARGS}
     protocol.update({k: v for k, v in args.items() if k in _PROBE_ARGS})
     source = protocol.pop("stage0_from", None)
@@ -211,10 +207,12 @@ def _pm(entry):
     return f"{entry['mean']:.2f}" + (f" ± {entry['std']:.2f}" if len(entry["runs"]) > 1 else "")
 
 
-def _first_trained(args):
+def _first_trained(args, through_resumes=True):
     """The arguments of the run that first trained a loaded (re-probed or resumed) model, found
-    by following ``load_model`` through the results files; ``args`` itself when not loaded."""
-    while args.get("load_model"):
+    by following ``load_model`` through the results files; ``args`` itself when not loaded.
+    With ``through_resumes=False`` the walk stops at a resumed run (``resume_epochs``), whose
+    own arguments give its total epochs: it follows re-probes only."""
+    while args.get("load_model") and (through_resumes or not args.get("resume_epochs")):
         trained = _load(os.path.basename(args["load_model"]).replace(".keras", ".json"))
         if not trained or trained["args"] is args:
             break
