@@ -19,6 +19,8 @@ import os
 
 import keras
 
+from keras_ae.reporting import write_whole
+
 STATE = "state.json"
 
 
@@ -119,14 +121,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
                 os.remove(tmp)
         state = {"epoch": self.epochs_done, "weights": name, "history": self.history,
                  "model": _signature(self.model)}
-        state_tmp = f"{self.state_path}.tmp{os.getpid()}"
-        try:
-            with open(state_tmp, "w") as f:
-                json.dump(state, f)
-            os.replace(state_tmp, self.state_path)
-        finally:
-            if os.path.exists(state_tmp):
-                os.remove(state_tmp)
+        write_whole({self.state_path: json.dumps(state)})
         for old in glob.glob(os.path.join(self.directory, "epoch_*.weights.h5")):
             if os.path.basename(old) != name:
                 os.remove(old)
