@@ -254,10 +254,11 @@ def train(model, args, x_train, seed, epochs=None, compile=True):
     start = time.perf_counter()
     epochs = args.epochs if epochs is None else epochs
     if isinstance(model, StackedConvWTA):
-        losses = train_greedily(model, x_train, epochs=epochs, batch_size=args.batch_size,
-                                fine_tune_epochs=args.fine_tune_epochs,
-                                learning_rate=args.learning_rate, lr_schedule=args.lr_schedule,
-                                verbose=2)
+        histories = train_greedily(model, x_train, epochs=epochs, batch_size=args.batch_size,
+                                   fine_tune_epochs=args.fine_tune_epochs,
+                                   learning_rate=args.learning_rate,
+                                   lr_schedule=args.lr_schedule, verbose=2)
+        losses = {name: history["loss"][-1] for name, history in histories.items()}
     else:
         if compile:
             steps = epochs * (len(x_train) // args.batch_size)  # partial batches are dropped

@@ -56,10 +56,6 @@ def _atomic_save(model, path):
     os.replace(tmp, path)
 
 
-def _history(history):
-    return {k: [float(v) for v in vals] for k, vals in history.history.items()}
-
-
 def _evaluate(model, x, y, batch_size):
     """Metrics of ``model`` on arrays: reconstruction MSE (NumPy) and, for classifiers, accuracy.
 
@@ -212,8 +208,7 @@ def _unlabelled_capable():
 def _check_procedure_arguments(cls, args):
     """Flags that only some models use (--unsupervised-epochs: the two-phase DrSAE;
     --fine-tune-epochs: the greedy stacks; --labels: classifiers that ignore unlabelled
-    examples; --checkpoint-dir: single-fit procedures): anywhere else they would be silently
-    ignored, so they are errors."""
+    examples): anywhere else they would be silently ignored, so they are errors."""
     from keras_ae import models
     from keras_ae.models import DrSAE, StackedAutoencoder
 
@@ -234,9 +229,6 @@ def _check_procedure_arguments(cls, args):
     if args.lr_schedule != "constant" and issubclass(cls, StackedAutoencoder):
         raise CLIError(f"--lr-schedule {args.lr_schedule}: {args.model}'s greedy pre-training "
                        f"keeps a constant rate")
-    if args.checkpoint_dir and issubclass(cls, _greedy_classes()):
-        raise CLIError(f"--checkpoint-dir resumes one fit; {args.model} trains stage by stage "
-                       f"(not supported)")
     if args.fine_tune_epochs:
         if not issubclass(cls, _greedy_classes()):
             raise CLIError(f"--fine-tune-epochs applies to the greedily trained models "
@@ -269,62 +261,39 @@ def _procedure(model, args):
 
 def _fit(model, procedure, args, x_train, y_train, train, val):
     """Trains ``model`` by ``procedure``; returns its history as a JSON-ready dict (for greedy
-    training, one entry per stage and one for fine-tuning)."""
-    import keras
-
+    training, one entry per stage and one for fine-tuning). With ``--checkpoint-dir`` every fit
+    checkpoints each epoch (greedy procedures: one folder per stage inside) and a rerun resumes."""
     from keras_ae.data import make_dataset
     from keras_ae.models import DrSAEPhaseSwitch, StackedConvWTA, train_greedily
-    from keras_ae.training import EpochCheckpoint, greedy_pretrain
+    from keras_ae.training import greedy_pretrain, resumable_fit
 
-    class SegmentLog(keras.callbacks.Callback):
-        """Per-epoch logs of consecutive ``fit`` calls, one dict per call."""
+    folder = args.checkpoint_dir
 
-        def __init__(self):
-            super().__init__()
-            self.segments = []
+    def fit(name, epochs, callbacks=()):
+        """One end-to-end fit of ``model`` on ``train``, checkpointed in ``folder``/``name``."""
+        where = folder and (os.path.join(folder, name) if name else folder)
+        return resumable_fit(model, train, epochs, where, callbacks=callbacks,
+                             validation_data=val, verbose=1,
+                             shuffle=False)  # the pipelines shuffle themselves
 
-        def on_train_begin(self, logs=None):
-            self.segments.append({})
-
-        def on_epoch_end(self, epoch, logs=None):
-            for key, value in (logs or {}).items():
-                self.segments[-1].setdefault(key, []).append(float(value))
-
-    if procedure["kind"] in ("fit", "two_phase"):
-        callbacks = [] if procedure["kind"] == "fit" else [DrSAEPhaseSwitch(
-            procedure["unsupervised_epochs"], procedure["classification_weight"])]
-        checkpoint = EpochCheckpoint(args.checkpoint_dir) if args.checkpoint_dir else None
-        start = checkpoint.restore(model) if checkpoint else 0
-        if start > args.epochs:
-            raise CLIError(f"the checkpoint in {args.checkpoint_dir} has {start} epochs, more "
-                           f"than --epochs {args.epochs}")
-        if start:
-            print(f"Resuming from the checkpoint in {args.checkpoint_dir}: {start} of "
-                  f"{args.epochs} epoch(s) done")
-        history = None
-        if start < args.epochs:
-            # The pipelines shuffle themselves; shuffle=False only silences Keras's reminder.
-            history = model.fit(train, validation_data=val, epochs=args.epochs,
-                                initial_epoch=start, verbose=1, shuffle=False,
-                                callbacks=callbacks + ([checkpoint] if checkpoint else []))
-        return checkpoint.history if checkpoint else _history(history)
+    if procedure["kind"] == "fit":
+        return fit(None, args.epochs)
+    if procedure["kind"] == "two_phase":
+        return fit(None, args.epochs, callbacks=[DrSAEPhaseSwitch(
+            procedure["unsupervised_epochs"], procedure["classification_weight"])])
     rate = args.learning_rate or model.default_learning_rate
     tune = procedure["fine_tune_epochs"]
     if isinstance(model, StackedConvWTA):
-        log = SegmentLog()
         images = make_dataset(x_train, y_train, batch_size=args.batch_size, seed=args.seed)
-        train_greedily(model, images, epochs=args.epochs, fine_tune_epochs=tune,
-                       learning_rate=rate, lr_schedule=args.lr_schedule, callbacks=[log],
-                       verbose=1)
-        names = [f"stage{i}" for i in range(model.num_stages)] + (["fine_tune"] if tune else [])
-        return dict(zip(names, log.segments))
+        return train_greedily(model, images, epochs=args.epochs, fine_tune_epochs=tune,
+                              learning_rate=rate, lr_schedule=args.lr_schedule, verbose=1,
+                              checkpoint_dir=folder)
     histories = greedy_pretrain(model, x_train, epochs=args.epochs, batch_size=args.batch_size,
-                                learning_rate=rate, verbose=1)
-    out = {f"stage{i}": {k: [float(v) for v in vals] for k, vals in h.items()}
-           for i, h in enumerate(histories)}
+                                learning_rate=rate, verbose=1, checkpoint_dir=folder,
+                                later=[os.path.join(folder, "fine_tune")] if folder else ())
+    out = {f"stage{i}": history for i, history in enumerate(histories)}
     if tune:
-        out["fine_tune"] = _history(model.fit(train, validation_data=val, epochs=tune,
-                                              verbose=1, shuffle=False))
+        out["fine_tune"] = fit("fine_tune", tune)
     return out
 
 
@@ -509,8 +478,9 @@ def build_parser():
                             "reconstruction terms")
     train.add_argument("--checkpoint-dir", default=None,
                        help="save a checkpoint (weights, optimizer state, history) after every "
-                            "epoch here, and resume from it when it exists: rerun the same "
-                            "command after an interruption")
+                            "epoch here (greedy stacks: a folder per stage inside), and resume "
+                            "from it when it exists: rerun the same command after an "
+                            "interruption")
     train.add_argument("--unsupervised-epochs", type=int, default=None,
                        help="drsae: how many of --epochs train without the cross-entropy "
                             "(phase 1; default half)")

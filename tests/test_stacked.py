@@ -52,6 +52,33 @@ def test_greedy_trains_one_layer_at_a_time():
     assert float(np.mean((model.reconstruct(x) - x) ** 2)) < 0.7 * untrained_mse
 
 
+def test_greedy_resumes_where_it_stopped(tmp_path):
+    """Layer 1 stopped after 1 of its 2 epochs (a run with epochs [2, 1]), then rerun with
+    [2, 2] and the same folder on a model with other initial weights: layer 0 is loaded, layer 1
+    trains one more epoch, and the stack equals one trained [2, 2] without a stop. One batch of
+    all the images per epoch, so the runs' shuffles do not change the gradients."""
+    x = to_float_images(read_idx_folder(SAMPLE_DIR, "test")[0])[:64]
+
+    def build(seed):
+        keras.utils.set_random_seed(seed)
+        return StackedAutoencoder(units=[16, 4])
+
+    whole = build(0)
+    expected = greedy_pretrain(whole, x, epochs=2, batch_size=64, learning_rate=3e-3)
+    folder = str(tmp_path / "ckpt")
+    greedy_pretrain(build(0), x, epochs=[2, 1], batch_size=64, learning_rate=3e-3,
+                    checkpoint_dir=folder)
+    resumed = build(1)
+    histories = greedy_pretrain(resumed, x, epochs=2, batch_size=64, learning_rate=3e-3,
+                                checkpoint_dir=folder)
+    for a, b in zip(whole.get_weights(), resumed.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    for h, e in zip(histories, expected):
+        np.testing.assert_allclose(h["loss"], e["loss"], rtol=1e-5)
+    with pytest.raises(ValueError, match="stage0 has 2 of 3 epochs, but the later stage in"):
+        greedy_pretrain(build(0), x, epochs=[3, 2], batch_size=64, checkpoint_dir=folder)
+
+
 def test_classifier_shares_the_encoder(images):
     model = StackedAutoencoder(units=[16, 4])
     clf = model.classifier(10, dropout=0.1)

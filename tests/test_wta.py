@@ -1,4 +1,5 @@
 import math
+import os
 
 import keras
 import numpy as np
@@ -167,23 +168,24 @@ def test_greedy_training_trains_one_stage_at_a_time(small_images):
     names = ["stage0_conv", "stage1_conv", "stage0_decoder", "stage1_decoder"]
     x = np.concatenate([small_images, small_images[::-1]])
     before = _kernels(model, names)
-    losses = train_greedily(model, x, epochs=[1, 0], batch_size=8)
+    histories = train_greedily(model, x, epochs=[1, 0], batch_size=8)
     after = _kernels(model, names)
     changed = {n: not np.array_equal(before[n], after[n]) for n in names}
     assert changed == {"stage0_conv": True, "stage0_decoder": True,
                        "stage1_conv": False, "stage1_decoder": False}
-    assert set(losses) == {"stage0"} and np.isfinite(losses["stage0"])
+    assert set(histories) == {"stage0"} and len(histories["stage0"]["loss"]) == 1
+    assert np.isfinite(histories["stage0"]["loss"][0])
 
     before = after
-    losses = train_greedily(model, x, epochs=[0, 1], batch_size=8, fine_tune_epochs=0)
+    train_greedily(model, x, epochs=[0, 1], batch_size=8, fine_tune_epochs=0)
     after = _kernels(model, names)
     changed = {n: not np.array_equal(before[n], after[n]) for n in names}
     assert changed == {"stage0_conv": False, "stage0_decoder": False,
                        "stage1_conv": True, "stage1_decoder": True}
     assert all(model.encoder.get_layer(n).trainable for n in ["stage0_conv", "stage1_conv"])
 
-    losses = train_greedily(model, x, epochs=0, batch_size=8, fine_tune_epochs=1)
-    assert set(losses) == {"fine_tune"}
+    histories = train_greedily(model, x, epochs=0, batch_size=8, fine_tune_epochs=1)
+    assert set(histories) == {"fine_tune"}
     assert all(not np.array_equal(after[n], v) for n, v in _kernels(model, names).items())
 
 
@@ -216,6 +218,72 @@ def test_greedy_training_learning_rate_schedule(small_images, schedule):
         expected += list(0.01 * (0.5 * (1 + np.cos(np.pi * t / steps)) if schedule == "cosine"
                                  else np.ones(steps)))
     np.testing.assert_allclose(recorder.rates, expected, rtol=1e-5)
+
+
+class _Killed(Exception):
+    pass
+
+
+class _KillAfter(keras.callbacks.Callback):
+    """Stops the whole procedure, as a killed process would, after ``epochs`` epochs counted
+    over every ``fit`` it is passed to."""
+
+    def __init__(self, epochs):
+        super().__init__()
+        self.left = epochs
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.left -= 1
+        if not self.left:
+            raise _Killed
+
+
+def test_greedy_training_resumes_where_it_stopped(small_images, tmp_path):
+    """Killed in stage 1's second epoch (after 3 of stage 0's 2 + stage 1's 2 + fine-tuning's 1
+    epochs), then rerun on a model with other initial weights and the same folder: stage 0 is
+    loaded, stage 1 trains its last epoch, fine-tuning its one, and the weights, the cosine
+    schedule's steps and the histories are those of the run never interrupted (the batches come
+    in the same order every epoch, so the two runs see the same data)."""
+    import tensorflow as tf
+
+    data = tf.data.Dataset.from_tensor_slices(np.concatenate([small_images, small_images[::-1]]))
+    data = data.batch(8, drop_remainder=True)
+    kwargs = dict(epochs=2, fine_tune_epochs=1, learning_rate=0.01, lr_schedule="cosine")
+
+    def build(seed):
+        keras.utils.set_random_seed(seed)
+        return StackedConvWTA(**SMALL["stacked_conv_wta"])
+
+    whole = build(0)
+    expected = train_greedily(whole, data, **kwargs)
+    folder = str(tmp_path / "ckpt")
+    with pytest.raises(_Killed):
+        train_greedily(build(0), data, checkpoint_dir=folder, callbacks=[_KillAfter(3)], **kwargs)
+    assert sorted(os.listdir(folder)) == ["stage0", "stage1"]
+
+    resumed, recorder = build(1), _RecordLearningRate()
+    histories = train_greedily(resumed, data, checkpoint_dir=folder, callbacks=[recorder],
+                               **kwargs)
+    assert len(recorder.rates) == 2 + 2          # stage 1's last epoch and fine-tuning: 2 steps each
+    cosine = 0.01 * 0.5 * (1 + np.cos(np.pi * np.arange(4) / 4))
+    np.testing.assert_allclose(recorder.rates[:2], cosine[2:], rtol=1e-5)  # steps 3-4 of 4
+    for a, b in zip(whole.get_weights(), resumed.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert set(histories) == set(expected) == {"stage0", "stage1", "fine_tune"}
+    for name in expected:
+        np.testing.assert_allclose(histories[name]["loss"], expected[name]["loss"], rtol=1e-5)
+
+    # Rerun once more: everything is loaded, nothing trains.
+    again, recorder = build(2), _RecordLearningRate()
+    train_greedily(again, data, checkpoint_dir=folder, callbacks=[recorder], **kwargs)
+    assert recorder.rates == []
+    for a, b in zip(whole.get_weights(), again.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    # Stage 0 cannot train on: stage 1 was trained on its features as they were.
+    with pytest.raises(ValueError, match="stage0 has 2 of 3 epochs, but the later stage in"):
+        train_greedily(build(0), data, checkpoint_dir=folder, **{**kwargs, "epochs": [3, 2]})
+    with pytest.raises(ValueError, match="stage1 has 2 epochs, more than the 1 asked for"):
+        train_greedily(build(0), data, checkpoint_dir=folder, **{**kwargs, "epochs": [2, 1]})
 
 
 def test_greedy_training_cosine_needs_known_length(small_images):

@@ -13,6 +13,7 @@ network the paper evaluates, and the layers are the identity at inference anyway
 """
 
 import math
+import os
 
 import keras
 from keras import ops
@@ -22,6 +23,7 @@ from keras_ae.layers.sparsity import LifetimeTopK, SpatialWTA
 from keras_ae.models.autoencoder import _check_input_shape, _check_positive_ints
 from keras_ae.models.base import ZooModel
 from keras_ae.models.registry import register
+from keras_ae.training.checkpoint import resumable_fit
 from keras_ae.training.schedules import check_schedule
 from keras_ae.training.schedules import learning_rate as schedule_learning_rate
 
@@ -419,7 +421,7 @@ def _images_only(data):
 
 
 def train_greedily(model, data, epochs, batch_size=100, fine_tune_epochs=0, learning_rate=1e-3,
-                   lr_schedule="constant", callbacks=None, verbose=0):
+                   lr_schedule="constant", callbacks=None, verbose=0, checkpoint_dir=None):
     """Greedy layer-wise training of a :class:`StackedConvWTA`, then optional fine-tuning.
 
     Stage by stage, the stages below are frozen and the stage is trained as a Conv-WTA on their
@@ -439,9 +441,14 @@ def train_greedily(model, data, epochs, batch_size=100, fine_tune_epochs=0, lear
             own fresh Adam's rate from ``learning_rate`` to zero over its own epochs. A
             ``tf.data`` pipeline must then have a known number of batches.
         callbacks: Keras callbacks passed to every ``fit`` (each stage and fine-tuning).
+        checkpoint_dir: a folder for checkpoints after every epoch, ``stage0``, ``stage1``, ...
+            and ``fine_tune`` inside (:func:`keras_ae.training.resumable_fit`). Rerun with the
+            same folder, training resumes where it stopped: finished stages are loaded, not
+            trained again.
 
     Returns:
-        a dict: the final loss of each stage (``"stage0"``, ...) and of fine-tuning.
+        a dict: the history (a dict of per-epoch lists, the epochs before a restart included)
+        of each stage trained (``"stage0"``, ...) and of fine-tuning (``"fine_tune"``).
     """
     if not isinstance(model, StackedConvWTA):
         raise TypeError(f"model must be a StackedConvWTA, got {type(model).__name__}.")
@@ -468,7 +475,16 @@ def train_greedily(model, data, epochs, batch_size=100, fine_tune_epochs=0, lear
         return keras.optimizers.Adam(
             schedule_learning_rate(learning_rate, lr_schedule, epochs_ * steps_per_epoch))
 
-    losses = {}
+    segments = [f"stage{i}" for i in range(model.num_stages)] + ["fine_tune"]
+    folders = {name: checkpoint_dir and os.path.join(checkpoint_dir, name) for name in segments}
+
+    def fit(trainer, data, name, epochs_):
+        later = [folders[n] for n in segments[segments.index(name) + 1:]]
+        return resumable_fit(trainer, data, epochs_, folders[name], later=later,
+                             callbacks=callbacks, verbose=verbose,
+                             shuffle=False)  # the pipeline shuffles
+
+    histories = {}
     convs = [model.encoder.get_layer(f"stage{i}_conv") for i in range(model.num_stages)]
     for stage, stage_epochs in enumerate(per_stage):
         if not stage_epochs:
@@ -477,14 +493,11 @@ def train_greedily(model, data, epochs, batch_size=100, fine_tune_epochs=0, lear
             conv.trainable = i == stage
         trainer = model.stage_model(stage)
         trainer.compile(optimizer=adam(stage_epochs), loss=None)
-        history = trainer.fit(images, epochs=stage_epochs, verbose=verbose, callbacks=callbacks,
-                              shuffle=False)  # the pipeline shuffles
-        losses[f"stage{stage}"] = float(history.history["loss"][-1])
+        histories[f"stage{stage}"] = fit(trainer, images, f"stage{stage}", stage_epochs)
     for conv in convs:
         conv.trainable = True
     if fine_tune_epochs:
         model.compile(optimizer=adam(fine_tune_epochs))
-        history = model.fit(images.map(lambda x: (x, x)), epochs=fine_tune_epochs,
-                            verbose=verbose, callbacks=callbacks, shuffle=False)
-        losses["fine_tune"] = float(history.history["loss"][-1])
-    return losses
+        histories["fine_tune"] = fit(model, images.map(lambda x: (x, x)), "fine_tune",
+                                     fine_tune_epochs)
+    return histories

@@ -1,6 +1,6 @@
 """Training procedures beyond a single ``fit``."""
 
-from keras_ae.training.checkpoint import EpochCheckpoint  # noqa: F401
+from keras_ae.training.checkpoint import EpochCheckpoint, resumable_fit  # noqa: F401
 from keras_ae.training.greedy import greedy_pretrain  # noqa: F401
 from keras_ae.training.optimizers import (  # noqa: F401
     OPTIMIZERS, check_optimizer_arguments, describe_optimizer, make_optimizer)

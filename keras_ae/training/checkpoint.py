@@ -11,6 +11,9 @@ weights file, the logs so far, what the model must match) is replaced in one ren
 only then is the previous weights file deleted. A run killed at any moment leaves ``state.json``
 pointing at a complete checkpoint. Keras's own ``BackupAndRestore`` writes its weights and its
 metadata in place, one after the other, and sets the start epoch through a private attribute.
+
+Procedures of several ``fit`` calls (greedy stage-by-stage training) keep one folder per stage,
+each through :func:`resumable_fit`.
 """
 
 import glob
@@ -125,3 +128,45 @@ class EpochCheckpoint(keras.callbacks.Callback):
         for old in glob.glob(os.path.join(self.directory, "epoch_*.weights.h5")):
             if os.path.basename(old) != name:
                 os.remove(old)
+
+
+def resumable_fit(model, x, epochs, directory=None, later=(), callbacks=None, **fit_kwargs):
+    """``model.fit(x, epochs=epochs, ...)`` that checkpoints every epoch into ``directory``
+    and, when it already holds a checkpoint, restores it and trains only the epochs left (none
+    when it is complete). One stage of a procedure of several fits.
+
+    Args:
+        model: a compiled model.
+        directory: the stage's checkpoint folder; None for a plain ``fit``.
+        later: the folders of the stages trained after this one on its result. A stage cannot
+            train on once one of them has a checkpoint (they were trained on what it was then).
+        callbacks, fit_kwargs: passed to ``fit`` (``y``, ``batch_size``, ...).
+
+    Returns:
+        the history as a dict of per-epoch lists, the epochs before a restart included.
+
+    Resumed epochs read ``x`` from its start: a pipeline that shuffles itself does not repeat
+    the order its uninterrupted run would have used.
+    """
+    callbacks = list(callbacks or [])
+    if directory is None:
+        history = model.fit(x, epochs=epochs, callbacks=callbacks, **fit_kwargs)
+        return {k: [float(v) for v in vals] for k, vals in history.history.items()}
+    checkpoint = EpochCheckpoint(directory)
+    done = checkpoint.restore(model)
+    if done > epochs:
+        raise ValueError(f"The checkpoint in {directory} has {done} epochs, more than the "
+                         f"{epochs} asked for.")
+    if done < epochs:
+        started = [d for d in later if os.path.isfile(os.path.join(d, STATE))]
+        if started:
+            raise ValueError(f"The checkpoint in {directory} has {done} of {epochs} epochs, but "
+                             f"the later stage in {started[0]} was trained on it as it was; use "
+                             f"a new checkpoint folder.")
+        if done and fit_kwargs.get("verbose", "auto"):
+            print(f"Resuming from the checkpoint in {directory}: {done} of {epochs} epoch(s) "
+                  f"done")
+        # the checkpoint saves before any other callback can stop the run
+        model.fit(x, epochs=epochs, initial_epoch=done, callbacks=[checkpoint] + callbacks,
+                  **fit_kwargs)
+    return checkpoint.history
