@@ -138,7 +138,7 @@ def swwae_rows():
 # A run continued from a saved model (--load-model, --resume-epochs: its optimizer state kept) is
 # the same protocol as one straight run of the same total epochs.
 _PER_RUN_ARGS = {"seeds", "tag", "save_model", "out_dir", "load_model", "resume_epochs",
-                 "data_dir"}
+                 "data_dir", "checkpoint_dir"}
 #: The probe's own arguments: a re-probe (``--load-model``) sets these, its training run the rest.
 _PROBE_ARGS = {"labels", "pool_size", "probe_epochs", "probe_folds", "probe_l2", "probe_schedule",
                "probe_stages"}

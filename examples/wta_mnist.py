@@ -27,8 +27,9 @@ from keras_ae import evaluation, visualize
 from keras_ae.data import ZCAWhitening, load_arrays, make_dataset, to_float_images
 from keras_ae.reporting import command_line, machine, write_report
 from keras_ae.models.wta import ConvWTA, FCWTA, StackedConvWTA, train_greedily
-from keras_ae.training import (OPTIMIZERS, SCHEDULES, check_optimizer_arguments,
-                               describe_optimizer, learning_rate, make_optimizer)
+from keras_ae.training import (OPTIMIZERS, SCHEDULES, EpochCheckpoint,
+                               check_optimizer_arguments, describe_optimizer, learning_rate,
+                               make_optimizer, resumable_fit)
 
 PAPER = {"fc_wta": {"all": 1.20}, "conv_wta": {"all": 1.0}, "stacked_conv_wta": {"all": 0.64}}
 PAPER_NOTE = {"fc_wta": "Makhzani & Frey 2015: FC-WTA 2000 units, k=5 %, linear SVM: 1.20 %",
@@ -99,6 +100,9 @@ def parse_args(argv=None):
     p.add_argument("--resume-epochs", type=int, default=0,
                    help="with --load-model: first train the loaded model this many more epochs "
                         "(fc_wta / conv_wta; its saved optimizer state is kept)")
+    p.add_argument("--checkpoint-dir", default=None,
+                   help="checkpoint training after every epoch in DIR/seed<N>/ (stacked: one "
+                        "folder per stage) and, rerun with the same command, resume from it")
     p.add_argument("--tag", default=None, help="output name: wta_<tag>.*")
     p.add_argument("--out-dir", default=os.path.join(os.path.dirname(__file__), "..",
                                                      "benchmarks", "results"))
@@ -250,14 +254,24 @@ def probe_features(model, args, images, pool):
     return evaluation.all_stage_features(model, images, pool_size=pool)
 
 
-def train(model, args, x_train, seed, epochs=None, compile=True):
+def checkpoint_progress(folder):
+    """The epochs each stage's checkpoint under ``folder`` holds (empty when there is none)."""
+    if not folder or not os.path.isdir(folder):
+        return {}
+    states = {name: EpochCheckpoint(os.path.join(folder, name)).read_state()
+              for name in sorted(os.listdir(folder))}
+    return {name: state["epoch"] for name, state in states.items() if state}
+
+
+def train(model, args, x_train, seed, epochs=None, compile=True, checkpoint_dir=None):
     start = time.perf_counter()
     epochs = args.epochs if epochs is None else epochs
     if isinstance(model, StackedConvWTA):
         histories = train_greedily(model, x_train, epochs=epochs, batch_size=args.batch_size,
                                    fine_tune_epochs=args.fine_tune_epochs,
                                    learning_rate=args.learning_rate,
-                                   lr_schedule=args.lr_schedule, verbose=2)
+                                   lr_schedule=args.lr_schedule, verbose=2,
+                                   checkpoint_dir=checkpoint_dir)
         losses = {name: history["loss"][-1] for name, history in histories.items()}
     else:
         if compile:
@@ -267,8 +281,9 @@ def train(model, args, x_train, seed, epochs=None, compile=True):
                 momentum=args.momentum))
         data = make_dataset(x_train, np.zeros(len(x_train)), batch_size=args.batch_size,
                             seed=seed, target="image")
-        history = model.fit(data, epochs=epochs, verbose=2, shuffle=False)  # data shuffles
-        losses = {"final_mse": float(history.history["loss"][-1])}
+        history = resumable_fit(model, data, epochs, checkpoint_dir and os.path.join(
+            checkpoint_dir, "fit"), verbose=2, shuffle=False)  # data shuffles
+        losses = {"final_mse": float(history["loss"][-1])}
     return losses, time.perf_counter() - start
 
 
@@ -339,9 +354,13 @@ def main(argv=None):
             model = build(args)
             if args.stage0_from:
                 model.load_stage(0, keras.saving.load_model(args.stage0_from))
-            losses, train_s = train(model, args, ae_train, seed)
+            folder = args.checkpoint_dir and os.path.join(args.checkpoint_dir, f"seed{seed}")
+            resumed = checkpoint_progress(folder)
+            losses, train_s = train(model, args, ae_train, seed, checkpoint_dir=folder)
             run = {"seed": seed, "train_losses": losses, "train_seconds": round(train_s, 1),
                    "probe": {}}
+            if resumed:  # train_seconds then counts only the epochs this process trained
+                run["resumed_from_checkpoint"] = resumed
         start = time.perf_counter()
         train_features = probe_features(model, args, x_train, pool)
         test_features = probe_features(model, args, x_test, pool)

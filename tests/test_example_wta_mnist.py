@@ -103,6 +103,31 @@ def test_sgd_trains_the_autoencoder(script):
     assert int(model.optimizer.iterations) == 2  # 20 images, batches of 10, one epoch
 
 
+@pytest.mark.parametrize("argv, stages", [
+    (["--model", "fc_wta", "--hidden-units", "8", "--epochs", "2"], ["fit"]),
+    (["--model", "stacked_conv_wta", "--filters", "3", "5", "--epochs", "1", "2"],
+     ["stage0", "stage1"]),
+])
+def test_training_checkpoints_and_resumes(script, tmp_path, argv, stages):
+    """train(..., checkpoint_dir) checkpoints every epoch (one folder per stage) and a second
+    call with the same folder trains nothing more; checkpoint_progress reads what it holds."""
+    folder = str(tmp_path / "seed0")
+    args = script.parse_args(argv + ["--batch-size", "10"])
+    images = np.random.default_rng(0).random((20, 28, 28, 1)).astype("float32")
+    assert script.checkpoint_progress(folder) == {}
+    trained = script.build(args)
+    first, _ = script.train(trained, args, images, seed=0, checkpoint_dir=folder)
+    done = {"fit": 2} if stages == ["fit"] else {"stage0": 1, "stage1": 2}
+    assert script.checkpoint_progress(folder) == done
+    keras.utils.set_random_seed(1)  # other initial weights
+    model = script.build(args)
+    again, _ = script.train(model, args, images, seed=0, checkpoint_dir=folder)
+    assert again == first
+    for a, b in zip(trained.get_weights(), model.get_weights()):  # loaded, not trained on
+        np.testing.assert_array_equal(a, b)
+    assert script.parse_args(argv + ["--checkpoint-dir", "d"]).checkpoint_dir == "d"
+
+
 def test_probe_on_every_stage_concatenates_pooled_maps(script):
     # Oracle: NumPy max-pooling (about a 4x4 grid: 7-pixel windows at 28x28, 4-pixel ones at
     # 14x14) of each stage's maps, lowest stage first; the default probes the top stage alone.

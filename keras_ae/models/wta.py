@@ -478,9 +478,9 @@ def train_greedily(model, data, epochs, batch_size=100, fine_tune_epochs=0, lear
     segments = [f"stage{i}" for i in range(model.num_stages)] + ["fine_tune"]
     folders = {name: checkpoint_dir and os.path.join(checkpoint_dir, name) for name in segments}
 
-    def fit(trainer, data, name, epochs_):
+    def fit(trainer, pipeline, name, epochs_):
         later = [folders[n] for n in segments[segments.index(name) + 1:]]
-        return resumable_fit(trainer, data, epochs_, folders[name], later=later,
+        return resumable_fit(trainer, pipeline, epochs_, folders[name], later=later,
                              callbacks=callbacks, verbose=verbose,
                              shuffle=False)  # the pipeline shuffles
 
