@@ -37,7 +37,8 @@ import keras  # noqa: E402
 from keras_ae.data import load_arrays, to_float_images  # noqa: E402
 from keras_ae.reporting import command_line, machine, write_report  # noqa: E402
 from keras_ae.training import (  # noqa: E402
-    OPTIMIZERS, check_optimizer_arguments, describe_optimizer, make_optimizer)
+    OPTIMIZERS, EpochCheckpoint, check_optimizer_arguments, describe_optimizer, make_optimizer,
+    resumable_fit)
 from keras_ae.models.drsae import (  # noqa: E402
     DrSAE,
     DrSAEPhaseSwitch,
@@ -77,9 +78,12 @@ def train_one(units, steps, seed, args, train, val, test):
     # sgd is the paper's optimizer: with plain SGD the 1/uses gradient scaling of E, S and b is
     # exactly their learning rate divided by their use counts
     model.compile(optimizer=make_optimizer(args.optimizer, args.lr, momentum=args.momentum))
+    folder = (os.path.join(args.checkpoint_dir, f"{units}x{steps}_seed{seed}")
+              if args.checkpoint_dir else None)
+    state = folder and EpochCheckpoint(folder).read_state()
     start = time.time()
-    history = model.fit(
-        train[0], train[1], validation_data=val, epochs=total_epochs,
+    history = resumable_fit(
+        model, train[0], total_epochs, folder, y=train[1], validation_data=val,
         batch_size=args.batch_size, verbose=2 if args.verbose else 0, shuffle=True,
         callbacks=[DrSAEPhaseSwitch(args.unsupervised_epochs, args.classification_weight),
                    keras.callbacks.LearningRateScheduler(schedule)])
@@ -89,8 +93,10 @@ def train_one(units, steps, seed, args, train, val, test):
         "test_error_percent": error_percent(model, *test),
         "val_error_percent": error_percent(model, *val) if val is not None else None,
         "train_wall_s": round(wall, 1),
-        "history": {k: [float(v) for v in vals] for k, vals in history.history.items()},
+        "history": history,
     }
+    if state:  # train_wall_s then counts only the epochs this process trained
+        result["resumed_from_checkpoint"] = state["epoch"]
     codes = model.predict(test[0][:2000], batch_size=1000, verbose=0)["code"]
     result["mean_active_units_test"] = float((codes > 0).sum(axis=1).mean())
     return model, result
@@ -185,6 +191,9 @@ def main(argv=None):
     parser.add_argument("--save-model", action="store_true",
                         help="save the first run's trained model as drsae_<tag>.keras (the "
                              "analysis can then be redrawn from it)")
+    parser.add_argument("--checkpoint-dir", default=None,
+                        help="checkpoint every run after every epoch in DIR/<UNITS>x<STEPS>_seed"
+                             "<N>/ and, rerun with the same command, resume from it")
     parser.add_argument("--tag", default="mnist")
     parser.add_argument("--out-dir", default=os.path.join(os.path.dirname(HERE), "benchmarks",
                                                           "results"))

@@ -225,17 +225,17 @@ class _Killed(Exception):
 
 
 class _KillAfter(keras.callbacks.Callback):
-    """Stops the whole procedure, as a killed process would, after ``epochs`` epochs counted
-    over every ``fit`` it is passed to."""
+    """Stops the whole procedure, as a killed process would, as the epoch after ``epochs``
+    epochs (counted over every ``fit`` it is passed to) begins."""
 
     def __init__(self, epochs):
         super().__init__()
         self.left = epochs
 
-    def on_epoch_end(self, epoch, logs=None):
-        self.left -= 1
+    def on_epoch_begin(self, epoch, logs=None):
         if not self.left:
             raise _Killed
+        self.left -= 1
 
 
 def test_greedy_training_resumes_where_it_stopped(small_images, tmp_path):

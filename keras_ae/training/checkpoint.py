@@ -166,7 +166,7 @@ def resumable_fit(model, x, epochs, directory=None, later=(), callbacks=None, **
         if done and fit_kwargs.get("verbose", "auto"):
             print(f"Resuming from the checkpoint in {directory}: {done} of {epochs} epoch(s) "
                   f"done")
-        # the checkpoint saves before any other callback can stop the run
-        model.fit(x, epochs=epochs, initial_epoch=done, callbacks=[checkpoint] + callbacks,
+        # last, so that it records the logs the other callbacks add (as Keras's History does)
+        model.fit(x, epochs=epochs, initial_epoch=done, callbacks=callbacks + [checkpoint],
                   **fit_kwargs)
     return checkpoint.history
