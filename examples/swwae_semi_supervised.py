@@ -66,6 +66,9 @@ def build_parser():
                              "from")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..",
                                                       "benchmarks", "results"))
+    parser.add_argument("--checkpoint-dir", default=None,
+                        help="checkpoint every run after every epoch in DIR/labels<N>_seed<S>/ "
+                             "and, rerun with the same command, resume from it")
     parser.add_argument("--tag", default="")
     parser.add_argument("--merge", nargs="+", metavar="JSON",
                         help="combine the runs of earlier result files (e.g. one per seed) into "
@@ -88,7 +91,7 @@ def main(argv=None):
     import keras_ae
     from keras_ae.data import load_arrays, semi_supervised_dataset, to_float_images
     from keras_ae.reporting import machine
-    from keras_ae.training import learning_rate
+    from keras_ae.training import EpochCheckpoint, learning_rate, resumable_fit
 
     start, where = time.time(), machine()
     train_x, train_y = load_arrays("mnist", "train", data_dir=args.data_dir)
@@ -109,15 +112,21 @@ def main(argv=None):
                 lambda_rec=args.lambda_rec, lambda_m=args.lambda_m, middle_terms=args.middle_terms)
             model.compile(optimizer=keras.optimizers.Adam(learning_rate(
                 args.learning_rate, args.lr_schedule, args.epochs * args.steps_per_epoch)))
-            history = model.fit(ds, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
-                                verbose=2, shuffle=False)  # the pipeline shuffles
+            folder = (os.path.join(args.checkpoint_dir, f"labels{num_labels}_seed{seed}")
+                      if args.checkpoint_dir else None)
+            state = folder and EpochCheckpoint(folder).read_state()
+            history = resumable_fit(model, ds, args.epochs, folder,
+                                    steps_per_epoch=args.steps_per_epoch, verbose=2,
+                                    shuffle=False)  # the pipeline shuffles
             predicted = model.predict_classes(test_x)
             error = 100.0 * float(np.mean(predicted != test_y))
             runs.append({"labels": num_labels, "seed": seed, "test_error_pct": error})
+            if state:  # wall_time_s then counts only the epochs this process trained
+                runs[-1]["resumed_from_checkpoint"] = state["epoch"]
             if len(val_x):
                 runs[-1]["validation_error_pct"] = 100.0 * float(
                     np.mean(model.predict_classes(val_x) != val_y))
-            runs[-1].update({"final_train_loss": float(history.history["loss"][-1]),
+            runs[-1].update({"final_train_loss": float(history["loss"][-1]),
                              "wall_time_s": round(time.time() - t0, 1)})
             print(json.dumps(runs[-1]), flush=True)
             write(args, argv, runs, start, len(train_x), len(test_x), where)  # after every run

@@ -180,3 +180,28 @@ def test_merge_treats_older_files_as_unshifted_and_refuses_mixed_shifts(script, 
     script.main(["--merge", shifted, shifted_too, "--out", str(tmp_path), "--tag", "s"])
     merged = json.loads((tmp_path / "swwae_semi_supervised_s.json").read_text())
     assert "up to 2 pixel(s)" in merged["protocol_gap"]
+
+
+def test_checkpoint_dir_resumes_each_run(script, tmp_path, capsys):
+    """--checkpoint-dir: each (labels, seed) run checkpoints in DIR/labels<N>_seed<S>/; the same
+    command again loads it, trains nothing and records how many epochs it held."""
+    import glob
+
+    from keras_ae.data import SAMPLE_DIR
+
+    argv = ["--data-dir", SAMPLE_DIR, "--labels", "20", "--epochs", "2", "--steps-per-epoch",
+            "2", "--batch-size", "16", "--filters", "4", "8", "--head-units", "--test-size",
+            "40", "--checkpoint-dir", str(tmp_path / "ckpt"), "--out", str(tmp_path),
+            "--tag", "_t"]
+    script.main(argv)
+    assert os.listdir(tmp_path / "ckpt") == ["labels20_seed0"]
+    record, = glob.glob(str(tmp_path / "*.json"))
+    first = json.load(open(record))["runs"][0]
+    assert "resumed_from_checkpoint" not in first
+    capsys.readouterr()
+    script.main(argv)
+    assert "Epoch 1/2" not in capsys.readouterr().out
+    again = json.load(open(record))["runs"][0]
+    assert again["resumed_from_checkpoint"] == 2
+    assert again["test_error_pct"] == first["test_error_pct"]
+    assert again["final_train_loss"] == first["final_train_loss"]
