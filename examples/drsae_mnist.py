@@ -35,7 +35,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 import keras  # noqa: E402
 
 from keras_ae.data import load_arrays, to_float_images  # noqa: E402
-from keras_ae.reporting import command_line, machine, write_report  # noqa: E402
+from keras_ae.reporting import command_line, machine, save_whole, write_report  # noqa: E402
 from keras_ae.training import (  # noqa: E402
     OPTIMIZERS, EpochCheckpoint, check_optimizer_arguments, describe_optimizer, make_optimizer,
     resumable_fit)
@@ -270,7 +270,7 @@ def main(argv=None):
                   f"({result['train_wall_s']} s)", flush=True)
             runs.append(result)
             if args.save_model and ci == 0 and seed == 0:
-                model.save(prefix + ".keras")
+                save_whole(model, prefix + ".keras")
             if args.analysis and ci == 0 and seed == 0:
                 analysis = {"config": f"{units}x{steps}",
                             **analyse(model, x_test[:5000], y_test[:5000], prefix)}

@@ -25,7 +25,7 @@ import numpy as np
 import keras_ae
 from keras_ae import evaluation, visualize
 from keras_ae.data import ZCAWhitening, load_arrays, make_dataset, to_float_images
-from keras_ae.reporting import command_line, machine, write_report
+from keras_ae.reporting import command_line, machine, save_whole, write_report
 from keras_ae.models.wta import ConvWTA, FCWTA, StackedConvWTA, train_greedily
 from keras_ae.training import (OPTIMIZERS, SCHEDULES, EpochCheckpoint,
                                check_optimizer_arguments, describe_optimizer, learning_rate,
@@ -381,7 +381,7 @@ def main(argv=None):
                 args.out_dir, f"wta_{tag}_filters_sparse.png"), max_filters=64,
                 title=f"{args.model}, k={args.k}")
             if args.save_model and (args.resume_epochs or not args.load_model):
-                model.save(os.path.join(args.out_dir, f"wta_{tag}.keras"))
+                save_whole(model, os.path.join(args.out_dir, f"wta_{tag}.keras"))
                 if zca is not None:  # what the saved model's inputs must go through
                     zca.save(os.path.join(args.out_dir, f"wta_{tag}_zca.npz"))
 

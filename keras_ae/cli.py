@@ -21,7 +21,7 @@ import os
 import sys
 import time
 
-from keras_ae.reporting import write_whole
+from keras_ae.reporting import save_whole, write_whole
 
 
 class CLIError(Exception):
@@ -48,12 +48,6 @@ def _parse_overrides(pairs):
 
 def _atomic_json(obj, path):
     write_whole({path: json.dumps(obj, indent=2, sort_keys=True)})
-
-
-def _atomic_save(model, path):
-    tmp = path[: -len(".keras")] + ".tmp.keras"
-    model.save(tmp)
-    os.replace(tmp, path)
 
 
 def _evaluate(model, x, y, batch_size):
@@ -160,7 +154,7 @@ def cmd_train(args):
     seconds = time.time() - start
 
     model_path = os.path.join(args.out, "model.keras")
-    _atomic_save(model, model_path)
+    save_whole(model, model_path)
     _atomic_json(history, os.path.join(args.out, "history.json"))
     metrics = {
         "model": args.model, "config": model.get_config(), "backend": keras.backend.backend(),

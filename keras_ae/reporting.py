@@ -125,6 +125,22 @@ def write_whole(texts):
                 os.remove(tmp)
 
 
+def save_whole(model, path):
+    """``model.save(path)`` (a ``.keras`` file) through a temporary file in the same folder,
+    renamed into place: a failed save leaves no partial file and any old one as it was."""
+    path = os.fspath(path)
+    if not path.endswith(".keras"):
+        raise ValueError(f"path must end in .keras, got {path!r}.")
+    tmp = f"{path[:-len('.keras')]}.tmp{os.getpid()}.keras"
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
 def write_report(stem, record, markdown, indent=1, default=None, echo=True):
     """Writes ``record`` to ``stem.json`` and ``markdown`` to ``stem.md``, then prints the latter
     (unless ``echo`` is false).

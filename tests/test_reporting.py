@@ -4,6 +4,7 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from keras_ae import reporting
@@ -125,3 +126,29 @@ def test_write_report_default_and_quiet(tmp_path, capsys):
     with open(stem + ".json") as f:
         assert json.load(f)["where"] == "a/b"  # json.dumps(..., default=str)'s text for it
     assert capsys.readouterr().out == ""
+
+
+def test_save_whole_lands_whole_or_not_at_all(tmp_path):
+    import keras
+
+    from keras_ae.reporting import save_whole
+
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, keras.layers.Dense(2)(inputs))
+    path = str(tmp_path / "m.keras")
+    assert save_whole(model, path) == path and os.listdir(tmp_path) == ["m.keras"]
+    before = open(path, "rb").read()
+
+    class Broken(keras.Model):
+        def save(self, filepath, *args, **kwargs):
+            open(filepath, "wb").write(b"half a file")
+            raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        save_whole(Broken(inputs, model.outputs), path)
+    assert os.listdir(tmp_path) == ["m.keras"] and open(path, "rb").read() == before
+    restored = keras.saving.load_model(path)
+    x = np.ones((1, 3), "float32")
+    np.testing.assert_allclose(restored.predict(x, verbose=0), model.predict(x, verbose=0))
+    with pytest.raises(ValueError, match="path must end in .keras, got"):
+        save_whole(model, str(tmp_path / "m.h5"))
