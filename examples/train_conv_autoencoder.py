@@ -27,12 +27,17 @@ def main():
     parser.add_argument("--out", default="runs/conv_ae")
     args = parser.parse_args()
 
-    train = keras_ae.data.load(None, "train", batch_size=args.batch_size, target="image", data_dir=args.data_dir)
-    test = keras_ae.data.load(None, "test", batch_size=args.batch_size, target="image", data_dir=args.data_dir)
+    def load(split):
+        return keras_ae.data.load(None, split, batch_size=args.batch_size, target="image",
+                                  data_dir=args.data_dir)
+
+    # Per-epoch validation on held-out training images; the test split is read once, at the end.
+    train, val, test = load("train[:90%]"), load("train[90%:]"), load("test")
 
     model = keras_ae.models.build("conv_autoencoder", filters=[32, 64], decoder="transpose")
     model.compile()  # Adam(1e-3), binary cross-entropy for the sigmoid output, MSE as a metric
-    model.fit(train, validation_data=test, epochs=args.epochs, shuffle=False)  # train shuffles
+    model.fit(train, validation_data=val, epochs=args.epochs, shuffle=False)  # train shuffles
+    print("test:", model.evaluate(test, return_dict=True, verbose=0))
 
     os.makedirs(args.out, exist_ok=True)
     model.save(os.path.join(args.out, "conv_autoencoder.keras"))
