@@ -100,3 +100,20 @@ def test_restore_errors(tmp_path):
         EpochCheckpoint(str(folder)).restore(_model())
     with pytest.raises(ValueError, match="every must be an int >= 1"):
         EpochCheckpoint(str(folder), every=0)
+
+
+def test_an_optimizer_state_keras_skips_is_an_error(tmp_path):
+    """Keras loads an optimizer state of another structure with only a warning (Adam with a
+    constant rate has a learning-rate variable, with a schedule none): the resumed run would
+    restart its optimizer, and its schedule, from step 0. restore() says so instead."""
+    folder = str(tmp_path / "ckpt")
+    model = _model()
+    model.fit(X, Y, batch_size=8, epochs=1, verbose=0, callbacks=[EpochCheckpoint(folder)])
+    assert json.load(open(os.path.join(folder, "state.json")))["optimizer_iterations"] == 4
+    scheduled = _model()
+    scheduled.compile(optimizer=keras.optimizers.Adam(
+        keras.optimizers.schedules.CosineDecay(0.01, decay_steps=8)), loss="mse")
+    with pytest.raises(ValueError, match="did not load into the model's optimizer"):
+        EpochCheckpoint(folder).restore(scheduled)
+    fresh = _model()
+    assert EpochCheckpoint(folder).restore(fresh) == 1 and _iterations(fresh) == 4

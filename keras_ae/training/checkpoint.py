@@ -40,6 +40,10 @@ def _signature(model):
     return json.loads(json.dumps(signature, default=str))
 
 
+def _iterations(model):
+    return int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+
+
 class EpochCheckpoint(keras.callbacks.Callback):
     """Saves the model (weights and optimizer state) after every ``every``-th epoch and at the
     last one into ``directory``; :meth:`restore` loads the latest into a compiled model.
@@ -98,6 +102,13 @@ class EpochCheckpoint(keras.callbacks.Callback):
         except Exception as e:  # a truncated or foreign file
             raise ValueError(f"cannot load the checkpoint {weights}: "
                              f"{str(e).splitlines()[0]}") from None
+        expected = state.get("optimizer_iterations")  # absent from checkpoints before 2026-11-27
+        if model.optimizer is not None and expected is not None and _iterations(model) != expected:
+            # Keras skips an optimizer state of another structure with a mere warning
+            raise ValueError(f"The optimizer state in {weights} did not load into the model's "
+                             f"optimizer (another optimizer, or a learning-rate schedule where "
+                             f"the checkpointed run had a constant rate, or the reverse); "
+                             f"compile the model as that run did.")
         self.history = {k: list(v) for k, v in state["history"].items()}
         self.epochs_done = int(state["epoch"])
         return self.epochs_done
@@ -123,7 +134,9 @@ class EpochCheckpoint(keras.callbacks.Callback):
             if os.path.exists(tmp):
                 os.remove(tmp)
         state = {"epoch": self.epochs_done, "weights": name, "history": self.history,
-                 "model": _signature(self.model)}
+                 "model": _signature(self.model),
+                 "optimizer_iterations": (_iterations(self.model)
+                                          if self.model.optimizer is not None else None)}
         write_whole({self.state_path: json.dumps(state)})
         for old in glob.glob(os.path.join(self.directory, "epoch_*.weights.h5")):
             if os.path.basename(old) != name:
