@@ -126,14 +126,17 @@ def write_whole(texts):
 
 
 def save_whole(model, path):
-    """``model.save(path)`` (a ``.keras`` file) through a temporary file in the same folder,
-    renamed into place: a failed save leaves no partial file and any old one as it was."""
+    """``model.save(path)`` (a ``.keras`` file), or ``model.save_weights(path)`` (a
+    ``.weights.h5`` file), through a temporary file in the same folder, renamed into place: a
+    failed save leaves no partial file and any old one as it was."""
     path = os.fspath(path)
-    if not path.endswith(".keras"):
-        raise ValueError(f"path must end in .keras, got {path!r}.")
-    tmp = f"{path[:-len('.keras')]}.tmp{os.getpid()}.keras"
+    suffix = next((s for s in (".weights.h5", ".keras") if path.endswith(s)), None)
+    if suffix is None:
+        raise ValueError(f"path must end in .keras or .weights.h5, got {path!r}.")
+    tmp = f"{path[:-len(suffix)]}.tmp{os.getpid()}{suffix}"
+    save = model.save_weights if suffix == ".weights.h5" else model.save
     try:
-        model.save(tmp)
+        save(tmp)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -150,5 +150,5 @@ def test_save_whole_lands_whole_or_not_at_all(tmp_path):
     restored = keras.saving.load_model(path)
     x = np.ones((1, 3), "float32")
     np.testing.assert_allclose(restored.predict(x, verbose=0), model.predict(x, verbose=0))
-    with pytest.raises(ValueError, match="path must end in .keras, got"):
+    with pytest.raises(ValueError, match="path must end in .keras or .weights.h5, got"):
         save_whole(model, str(tmp_path / "m.h5"))

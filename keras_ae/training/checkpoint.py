@@ -22,7 +22,7 @@ import os
 
 import keras
 
-from keras_ae.reporting import write_whole
+from keras_ae.reporting import save_whole, write_whole
 
 STATE = "state.json"
 
@@ -125,14 +125,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
         """Writes the checkpoint of the epochs done so far (see the module docstring)."""
         os.makedirs(self.directory, exist_ok=True)
         name = f"epoch_{self.epochs_done:05d}.weights.h5"
-        final = os.path.join(self.directory, name)
-        tmp = os.path.join(self.directory, f".tmp_{os.getpid()}_{name}")
-        try:
-            self.model.save_weights(tmp, overwrite=True)
-            os.replace(tmp, final)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        save_whole(self.model, os.path.join(self.directory, name))
         state = {"epoch": self.epochs_done, "weights": name, "history": self.history,
                  "model": _signature(self.model),
                  "optimizer_iterations": (_iterations(self.model)
