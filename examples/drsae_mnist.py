@@ -34,7 +34,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 import keras  # noqa: E402
 
-from keras_ae.data import load_arrays, to_float_images  # noqa: E402
+from keras_ae.data import load_arrays, make_dataset, to_float_images  # noqa: E402
 from keras_ae.reporting import command_line, machine, save_whole, write_report  # noqa: E402
 from keras_ae.training import (  # noqa: E402
     OPTIMIZERS, EpochCheckpoint, check_optimizer_arguments, describe_optimizer, make_optimizer,
@@ -81,10 +81,16 @@ def train_one(units, steps, seed, args, train, val, test):
     folder = (os.path.join(args.checkpoint_dir, f"{units}x{steps}_seed{seed}")
               if args.checkpoint_dir else None)
     state = folder and EpochCheckpoint(folder).read_state()
+    if args.shift:  # augmentation: every epoch, each image moved by a fresh random offset
+        data = {"x": make_dataset(train[0], train[1], batch_size=args.batch_size, seed=seed,
+                                  drop_remainder=False, shift=args.shift),
+                "shuffle": False}  # the pipeline shuffles itself
+    else:
+        data = {"x": train[0], "y": train[1], "batch_size": args.batch_size, "shuffle": True}
     start = time.time()
     history = resumable_fit(
-        model, train[0], total_epochs, folder, y=train[1], validation_data=val,
-        batch_size=args.batch_size, verbose=2 if args.verbose else 0, shuffle=True,
+        model, data.pop("x"), total_epochs, folder, validation_data=val,
+        verbose=2 if args.verbose else 0, **data,
         callbacks=[DrSAEPhaseSwitch(args.unsupervised_epochs, args.classification_weight),
                    keras.callbacks.LearningRateScheduler(schedule)])
     wall = time.time() - start
@@ -140,7 +146,9 @@ def markdown(report):
              f"test 10000; epochs: {report['unsupervised_epochs']} unsupervised + "
              f"{report['discriminative_epochs']} discriminative; batch {report['batch_size']}, "
              f"{report.get('optimizer', 'Adam')} lr {report['lr']}, λ = {report['sparsity']}, "
-             f"cross-entropy weight {report.get('classification_weight', 1.0):g}  ",
+             f"cross-entropy weight {report.get('classification_weight', 1.0):g}"
+             + (f"; training images shifted by up to {report['shift']} px (augmentation)"
+                if report.get("shift") else "") + "  ",
              f"Protocol gap: {report['protocol_note']}", "",
              "| Model | Dataset | Metric | Obtained | Reference | Seeds | Validation error % | "
              "Train wall (s) |",
@@ -187,6 +195,10 @@ def main(argv=None):
                         help="weight of the cross-entropy term in phase 2 (the reconstruction "
                              "and sparsity terms keep weight 1)")
     parser.add_argument("--train-size", type=int, default=50000)
+    parser.add_argument("--shift", type=int, default=0,
+                        help="data augmentation (not in the paper): move each training image by "
+                             "a random whole number of pixels in [-N, N] along each axis, drawn "
+                             "afresh every epoch (zeros filling in); 0: none")
     parser.add_argument("--analysis", action="store_true")
     parser.add_argument("--save-model", action="store_true",
                         help="save the first run's trained model as drsae_<tag>.keras (the "
@@ -213,6 +225,8 @@ def main(argv=None):
             with open(os.path.splitext(path)[0] + ".md", "w") as f:
                 f.write(markdown(report))
         return
+    if args.shift < 0:
+        parser.error(f"--shift must be >= 0, got {args.shift}.")
     if args.epochs is not None:
         args.unsupervised_epochs = max(args.epochs // 5, 1)
         args.discriminative_epochs = args.epochs - args.unsupervised_epochs
@@ -246,7 +260,7 @@ def main(argv=None):
             "train_size": n, "val_size": 0 if val is None else len(val[0]),
             "unsupervised_epochs": args.unsupervised_epochs,
             "discriminative_epochs": args.discriminative_epochs, "batch_size": args.batch_size,
-            "lr": args.lr, "sparsity": args.sparsity,
+            "lr": args.lr, "sparsity": args.sparsity, "shift": args.shift,
             "classification_weight": args.classification_weight,
             "optimizer": describe_optimizer(args.optimizer, args.momentum),
             "protocol_note": (
@@ -256,6 +270,8 @@ def main(argv=None):
                     if args.optimizer == "sgd" else
                     "Adam (nearly invariant to that gradient scaling)")
                  + f", {args.unsupervised_epochs} + {args.discriminative_epochs} epochs. "
+                 + (f"Training images moved by up to {args.shift} px at random every epoch "
+                    "(data augmentation, not in the paper). " if args.shift else "")
                  + args.note)).strip(),
             "summary": summary, "runs": runs, "analysis": analysis,
         }

@@ -260,3 +260,60 @@ def test_labelled_shift_flattens_after_shifting_and_checks_its_argument():
         data.semi_supervised_dataset(images, labels, 10, labelled_fraction=0.5, labelled_shift=3)
     with pytest.raises(ValueError, match="labelled_fraction"):
         data.semi_supervised_dataset(images, labels, 10, labelled_shift=1)
+
+
+def test_make_dataset_shift_translates_every_example_afresh_each_epoch():
+    rng = np.random.default_rng(2)
+    images = rng.integers(1, 256, (120, 9, 8, 1), dtype=np.uint8)  # no zero pixel: shifts show
+    originals = data.to_float_images(images)
+    ds = data.make_dataset(images, np.arange(120), batch_size=32, seed=3, shift=2)
+    epochs = []
+    for _ in range(2):
+        offsets = {}
+        seen = 0
+        for x, y in ds.as_numpy_iterator():
+            for image, index in zip(x, y):
+                found = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)
+                         if np.array_equal(image, _np_shift(originals[index], dy, dx))]
+                assert found, "not a translation of its own image by at most 2 pixels"
+                offsets[int(index)] = found[0]
+                seen += 1
+        assert seen == 96 and len(offsets) == 96  # shuffled, partial last batch dropped
+        epochs.append(offsets)
+    assert len(set(epochs[0].values())) > 20  # most of the 25 offsets: drawn per example
+    both = set(epochs[0]) & set(epochs[1])
+    moved = sum(epochs[0][i] != epochs[1][i] for i in both)
+    assert moved > 0.8 * len(both)  # drawn afresh every epoch, not once per position
+    first = [x for x, _ in data.make_dataset(images, np.arange(120), batch_size=32, seed=3,
+                                             shift=2).take(2).as_numpy_iterator()]
+    again = [x for x, _ in data.make_dataset(images, np.arange(120), batch_size=32, seed=3,
+                                             shift=2).take(2).as_numpy_iterator()]
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)  # the same seed, the same pipeline
+
+
+def test_make_dataset_shift_zero_flatten_and_argument_errors():
+    images = (np.arange(40 * 36).reshape(40, 6, 6) % 250 + 1).astype(np.uint8)
+    labels = np.arange(40)
+    plain = data.make_dataset(images, labels, batch_size=8, shuffle=False)
+    unshifted = data.make_dataset(images, labels, batch_size=8, shuffle=False, shift=0)
+    for (a, _), (b, _) in zip(plain.as_numpy_iterator(), unshifted.as_numpy_iterator()):
+        np.testing.assert_array_equal(a, b)
+    flat = data.make_dataset(images, labels, batch_size=8, shuffle=False, shift=1, flatten=True)
+    x, y = next(flat.as_numpy_iterator())
+    assert x.shape == (8, 36)
+    originals = data.to_float_images(images)
+    for image, index in zip(x, y):  # shifted as an image, then flattened
+        assert any(np.array_equal(image, _np_shift(originals[index], dy, dx).reshape(-1))
+                   for dy in (-1, 0, 1) for dx in (-1, 0, 1))
+    target = data.make_dataset(images, labels, batch_size=8, shuffle=False, shift=1,
+                               target="image")
+    x, y = next(target.as_numpy_iterator())
+    np.testing.assert_array_equal(x, y)  # an autoencoder's target is the shifted input itself
+    for bad in (-1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="shift"):
+            data.make_dataset(images, labels, shift=bad)
+    with pytest.raises(ValueError, match="shift=3 would move whole 6x6 images"):
+        data.make_dataset(images, labels, shift=3)
+    with pytest.raises(ValueError, match=r"shift needs images of shape \(N, H, W\)"):
+        data.make_dataset(images.reshape(40, 36), labels, shift=1)

@@ -204,8 +204,37 @@ def to_float_images(images):
     return images.astype(np.float32)
 
 
+def check_shift(shift, shape, name="shift"):
+    """Validates a random-translation range for images of ``shape`` (N, H, W[, C]); returns it
+    as an int. ``name`` is the argument named in the errors."""
+    if isinstance(shift, bool) or not isinstance(shift, (int, np.integer)) or shift < 0:
+        raise ValueError(f"{name} must be a whole number of pixels >= 0, got {shift!r}.")
+    if shift:
+        if len(shape) not in (3, 4):
+            raise ValueError(f"{name} needs images of shape (N, H, W) or (N, H, W, C), "
+                             f"got shape {tuple(shape)}.")
+        if 2 * shift >= min(shape[1:3]):
+            raise ValueError(f"{name}={shift} would move whole {shape[1]}x{shape[2]} images "
+                             f"out of the frame.")
+    return int(shift)
+
+
+def shift_image(image, shift, seed):
+    """``image`` (H, W[, C]) translated by a random (dy, dx) in [-shift, shift]², zeros filling
+    in; ``seed`` is a stateless seed (two integers), so the same seed gives the same offset."""
+    import tensorflow as tf
+
+    height, width = image.shape[0], image.shape[1]
+    offset = tf.random.stateless_uniform([2], seed=tf.cast(tf.stack(seed), tf.int64),
+                                         minval=0, maxval=2 * shift + 1, dtype=tf.int64)
+    padding = [[shift, shift], [shift, shift]] + [[0, 0]] * (image.shape.rank - 2)
+    padded = tf.pad(image, padding)
+    # the window starting at (shift - dy, shift - dx) holds the image moved by (dy, dx)
+    return padded[offset[0]:offset[0] + height, offset[1]:offset[1] + width]
+
+
 def make_dataset(images, labels, batch_size=128, shuffle=True, seed=None, drop_remainder=None,
-                 target="label", flatten=False, sample_weight=None):
+                 target="label", flatten=False, sample_weight=None, shift=0):
     """NumPy arrays -> a shuffled, batched, prefetched ``tf.data.Dataset``.
 
     Args:
@@ -217,6 +246,12 @@ def make_dataset(images, labels, batch_size=128, shuffle=True, seed=None, drop_r
         drop_remainder: default ``shuffle`` (training pipelines drop the partial last batch, which
             would otherwise trigger a retrace).
         sample_weight: optional (N,) weights, yielded as the third element.
+        shift: data augmentation: translate every image, each time it is drawn, by a random
+            whole number of pixels in ``[-shift, shift]`` along each spatial axis
+            (independently; the uncovered border filled with zeros), drawn afresh every epoch
+            and reproducibly for a given ``seed``. Images of shape (N, H, W) or (N, H, W, C);
+            with ``target="image"`` the target is the shifted image; ``flatten`` flattens
+            after shifting.
     """
     import tensorflow as tf
 
@@ -227,13 +262,26 @@ def make_dataset(images, labels, batch_size=128, shuffle=True, seed=None, drop_r
     if len(images) != len(labels):
         raise ValueError(f"images ({len(images)}) and labels ({len(labels)}) differ in length.")
     x = to_float_images(images)
-    if flatten:
+    shift = check_shift(shift, x.shape)
+    if flatten and not shift:
         x = x.reshape(len(x), -1)
-    y = x if target == "image" else np.asarray(labels).astype(np.int32)
+    y = x if target == "image" and not shift else np.asarray(labels).astype(np.int32)
     parts = (x, y) if sample_weight is None else (x, y, np.asarray(sample_weight, np.float32))
     ds = tf.data.Dataset.from_tensor_slices(parts)
     if shuffle:
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    if shift:
+        # one random number per draw, a new sequence every epoch: each its offset's seed
+        draws = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+
+        def translate(example, draw):
+            image = shift_image(example[0], shift, (draw, 0))
+            if flatten:
+                image = tf.reshape(image, [-1])
+            return (image, image if target == "image" else example[1]) + tuple(example[2:])
+
+        ds = tf.data.Dataset.zip((ds, draws)).map(translate, num_parallel_calls=tf.data.AUTOTUNE,
+                                                  deterministic=True)
     drop = shuffle if drop_remainder is None else drop_remainder
     return ds.batch(batch_size, drop_remainder=drop).prefetch(tf.data.AUTOTUNE)
 

@@ -66,12 +66,9 @@ def semi_supervised_dataset(images, labels, num_labels, batch_size=128, seed=0,
     """
     import tensorflow as tf
 
-    from keras_ae.data.loading import make_dataset, to_float_images
+    from keras_ae.data.loading import check_shift, make_dataset, shift_image, to_float_images
 
-    if isinstance(labelled_shift, bool) or not isinstance(labelled_shift, (int, np.integer)) \
-            or labelled_shift < 0:
-        raise ValueError(f"labelled_shift must be a whole number of pixels >= 0, got "
-                         f"{labelled_shift!r}.")
+    labelled_shift = check_shift(labelled_shift, np.shape(images), "labelled_shift")
     partial = keep_labels(labels, num_labels, seed=seed)
     if labelled_fraction is None:
         if labelled_shift:
@@ -84,13 +81,6 @@ def semi_supervised_dataset(images, labels, num_labels, batch_size=128, seed=0,
         raise ValueError("labelled_fraction needs at least one labelled example (num_labels > 0).")
 
     x = to_float_images(images)
-    if labelled_shift:
-        if x.ndim not in (3, 4):
-            raise ValueError(f"labelled_shift needs images of shape (N, H, W) or (N, H, W, C), "
-                             f"got shape {x.shape}.")
-        if 2 * labelled_shift >= min(x.shape[1:3]):
-            raise ValueError(f"labelled_shift={labelled_shift} would move whole "
-                             f"{x.shape[1]}x{x.shape[2]} images out of the frame.")
     y = partial.astype(np.int32)
     flat = x.reshape(len(x), -1) if flatten else x  # flattened once, where nothing is shifted
 
@@ -98,7 +88,7 @@ def semi_supervised_dataset(images, labels, num_labels, batch_size=128, seed=0,
         ds = tf.data.Dataset.from_tensor_slices((x[m] if shift else flat[m], y[m]))
         ds = ds.shuffle(int(m.sum()), seed=seed).repeat()
         if shift:  # per draw, from a stateless seed: the same pipeline for the same seed
-            ds = ds.enumerate().map(lambda i, xy: (_shifted(xy[0], shift, (seed, i)), xy[1]))
+            ds = ds.enumerate().map(lambda i, xy: (shift_image(xy[0], shift, (seed, i)), xy[1]))
             if flatten:
                 ds = ds.map(lambda image, label: (tf.reshape(image, [-1]), label))
         return ds
@@ -108,15 +98,3 @@ def semi_supervised_dataset(images, labels, num_labels, batch_size=128, seed=0,
         weights=[labelled_fraction, 1.0 - labelled_fraction], seed=seed)
     return mixed.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
-
-def _shifted(image, shift, seed):
-    """``image`` (H, W[, C]) translated by a random (dy, dx) in [-shift, shift]², zeros filling in."""
-    import tensorflow as tf
-
-    height, width = image.shape[0], image.shape[1]
-    offset = tf.random.stateless_uniform([2], seed=tf.cast(tf.stack(seed), tf.int64),
-                                         minval=0, maxval=2 * shift + 1, dtype=tf.int64)
-    padding = [[shift, shift], [shift, shift]] + [[0, 0]] * (image.shape.rank - 2)
-    padded = tf.pad(image, padding)
-    # the window starting at (shift - dy, shift - dx) holds the image moved by (dy, dx)
-    return padded[offset[0]:offset[0] + height, offset[1]:offset[1] + width]
