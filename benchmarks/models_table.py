@@ -413,7 +413,8 @@ def _drsae_data_note(d):
 def drsae_rows():
     rows = []
     for file in ("drsae_long_phase1.json", "drsae_phase1_100.json",
-                 "drsae_phase1_100_train60k.json", "drsae_final.json",
+                 "drsae_phase1_100_train60k.json", "drsae_phase1_100_shift2.json",
+                 "drsae_final.json",
                  "drsae_ablation_phase1_100.json",
                  "drsae_ablation_final.json", "drsae_sgd_150ep.json"):
         d = _load(file)
@@ -421,8 +422,10 @@ def drsae_rows():
             continue
         for s in d["summary"]:
             met = s["test_error_mean"] <= s["paper_error_percent"]
+            shift = d.get("shift", 0)
             rows.append(_row(
-                "`drsae`", "Rolfe & LeCun 2013",
+                "`drsae`" + (f" + {shift}-px training-image shifts (augmentation not in the "
+                             f"paper)" if shift else ""), "Rolfe & LeCun 2013",
                 f"MNIST test error %, {s['units']} units, T = {s['steps']}",
                 f"{s['test_error_mean']:.2f}"
                 + (f" ± {s['test_error_std']:.2f}" if s["seeds"] > 1 else ""),

@@ -139,21 +139,33 @@ def test_seed_group_summary_prints_test_and_cross_validated_means(table, tmp_pat
         table.main(["--seed-group", "wta_g0.json", "wta_missing.json"])
 
 
-def test_drsae_rows_say_when_no_validation_split_was_held_out(table, tmp_path):
-    def write(name, train_size, val_size, error):
-        summary = [{"units": 400, "steps": 11, "seeds": 3, "test_error_mean": error,
-                    "test_error_std": 0.05, "paper_error_percent": 1.08}]
-        (tmp_path / name).write_text(json.dumps(
-            {"summary": summary, "unsupervised_epochs": 100, "discriminative_epochs": 45,
-             "train_size": train_size, "val_size": val_size}))
+def _drsae(tmp_path, name, train_size, val_size, error, shift=None):
+    summary = [{"units": 400, "steps": 11, "seeds": 3, "test_error_mean": error,
+                "test_error_std": 0.05, "paper_error_percent": 1.08}]
+    extra = {} if shift is None else {"shift": shift}
+    (tmp_path / name).write_text(json.dumps(
+        {"summary": summary, "unsupervised_epochs": 100, "discriminative_epochs": 45,
+         "train_size": train_size, "val_size": val_size, **extra}))
 
-    write("drsae_phase1_100.json", 50000, 10000, 1.38)
-    write("drsae_phase1_100_train60k.json", 60000, 0, 1.05)
+
+def test_drsae_rows_say_when_no_validation_split_was_held_out(table, tmp_path):
+    _drsae(tmp_path, "drsae_phase1_100.json", 50000, 10000, 1.38)
+    _drsae(tmp_path, "drsae_phase1_100_train60k.json", 60000, 0, 1.05)
     split, full = table.drsae_rows()
     assert "| 1.38 ± 0.05 | 1.08 | target not met: 100+45 epochs, Adam, 3 seeds, CPU |" in split
     assert ("| 1.05 ± 0.05 | 1.08 | target met: 100+45 epochs, Adam, 3 seeds, CPU, trained on "
             "all 60,000 training images (no validation split; the paper's is 50k / 10k) |"
             in full)
+
+
+def test_an_augmented_drsae_run_gets_its_own_labelled_row(table, tmp_path):
+    _drsae(tmp_path, "drsae_phase1_100.json", 50000, 10000, 1.38, shift=0)
+    _drsae(tmp_path, "drsae_phase1_100_shift2.json", 50000, 10000, 1.01, shift=2)
+    plain, shifted = table.drsae_rows()
+    assert plain.startswith("| `drsae` | Rolfe & LeCun 2013 |")
+    assert shifted.startswith("| `drsae` + 2-px training-image shifts (augmentation not in the "
+                              "paper) | Rolfe & LeCun 2013 | MNIST test error %, 400 units, "
+                              "T = 11 | 1.01 ± 0.05 | 1.08 | target met: 100+45 epochs")
 
 
 def _stacked_fixture(tmp_path, stage0_epochs=(30, 30)):
