@@ -141,7 +141,8 @@ def cmd_train(args):
     else:
         model.compile()
 
-    train = model.fit_pairs(make_dataset(x_train, y_fit, batch_size=args.batch_size, seed=args.seed))
+    train = model.fit_pairs(make_dataset(x_train, y_fit, batch_size=args.batch_size,
+                                         seed=args.seed, shift=args.shift))
     # Per-epoch validation reads held-out training images, never the test split.
     val = (model.fit_pairs(make_dataset(x_val, y_val, batch_size=args.batch_size, shuffle=False))
            if held else None)
@@ -161,7 +162,8 @@ def cmd_train(args):
         "dataset": args.dataset or os.environ.get("KERAS_AE_DATA_DIR") or "shipped MNIST sample",
         "epochs": args.epochs, "procedure": procedure, "labels_kept": args.labels,
         "learning_rate": args.learning_rate, "lr_schedule": args.lr_schedule,
-        "batch_size": args.batch_size, "train_examples": int(len(x_train)),
+        "batch_size": args.batch_size, "shift": args.shift,
+        "train_examples": int(len(x_train)),
         "train_seconds": round(seconds, 2),
         "validation_examples": held,
         "test": _evaluate(model, x_test, y_test, args.batch_size),
@@ -202,7 +204,8 @@ def _unlabelled_capable():
 def _check_procedure_arguments(cls, args):
     """Flags that only some models use (--unsupervised-epochs: the two-phase DrSAE;
     --fine-tune-epochs: the greedy stacks; --labels: classifiers that ignore unlabelled
-    examples): anywhere else they would be silently ignored, so they are errors."""
+    examples; --shift and --lr-schedule: not stacked_autoencoder's greedy pre-training):
+    anywhere else they would be silently ignored, so they are errors."""
     from keras_ae import models
     from keras_ae.models import DrSAE, StackedAutoencoder
 
@@ -220,6 +223,12 @@ def _check_procedure_arguments(cls, args):
         raise CLIError(f"--labels needs a classifier that ignores unlabelled examples; "
                        f"{args.model} has none (models that have one: "
                        f"{users(_unlabelled_capable())})")
+    if args.shift:
+        if args.shift < 0:
+            raise CLIError(f"--shift must be >= 0, got {args.shift}")
+        if issubclass(cls, StackedAutoencoder):
+            raise CLIError(f"--shift: {args.model}'s greedy pre-training trains on the images "
+                           f"as they are")
     if args.lr_schedule != "constant" and issubclass(cls, StackedAutoencoder):
         raise CLIError(f"--lr-schedule {args.lr_schedule}: {args.model}'s greedy pre-training "
                        f"keeps a constant rate")
@@ -278,7 +287,8 @@ def _fit(model, procedure, args, x_train, y_train, train, val):
     rate = args.learning_rate or model.default_learning_rate
     tune = procedure["fine_tune_epochs"]
     if isinstance(model, StackedConvWTA):
-        images = make_dataset(x_train, y_train, batch_size=args.batch_size, seed=args.seed)
+        images = make_dataset(x_train, y_train, batch_size=args.batch_size, seed=args.seed,
+                              shift=args.shift)
         return train_greedily(model, images, epochs=args.epochs, fine_tune_epochs=tune,
                               learning_rate=rate, lr_schedule=args.lr_schedule, verbose=1,
                               checkpoint_dir=folder)
@@ -466,6 +476,10 @@ def build_parser():
                        help="hold out the last N training images for per-epoch validation "
                             "(val_* in history.json; default none: the test split is only "
                             "evaluated once, after training)")
+    train.add_argument("--shift", type=int, default=0, metavar="N",
+                       help="data augmentation: move each training image by a random whole "
+                            "number of pixels in [-N, N] along each axis, drawn afresh every "
+                            "epoch (zeros fill in; an autoencoder reconstructs the moved image)")
     train.add_argument("--labels", type=int, default=None,
                        help="swwae, drsae: semi-supervised, keeping N training labels (balanced "
                             "per class, drawn with --seed); the other images train only the "

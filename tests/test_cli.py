@@ -139,6 +139,9 @@ def test_probe_reports_each_label_budget(bars_folder, tmp_path, capsys):
     (["train", "stacked_autoencoder", "--lr-schedule", "cosine"],
      "--lr-schedule cosine: stacked_autoencoder's greedy pre-training keeps a constant rate"),
     (["train", "conv_autoencoder", "--lr-schedule", "linear"], "invalid choice: 'linear'"),
+    (["train", "conv_autoencoder", "--shift", "-1"], "--shift must be >= 0, got -1"),
+    (["train", "stacked_autoencoder", "--shift", "2"],
+     "--shift: stacked_autoencoder's greedy pre-training trains on the images as they are"),
     (["evaluate", "/no/such/model.keras"], "model file not found"),
     (["frobnicate"], "invalid choice"),
 ])
@@ -396,3 +399,30 @@ def test_probe_every_stage_of_a_stacked_model(bars_folder, tmp_path, capsys):
     assert cli.main(["probe", plain, "--dataset", bars_folder, "--stages", "all"]) == 2
     assert ("--stages all: every stage's features need a stacked model with stage_encoder()"
             in capsys.readouterr().err)
+
+
+def test_train_shift_augments_the_training_pipeline(bars_folder, tmp_path, monkeypatch, capsys):
+    """--shift N reaches the training pipeline (make_dataset(shift=N), seeded by --seed) and
+    metrics.json; validation images are not moved; a shift too large for the images is a
+    one-line error naming it."""
+    import keras_ae.data
+
+    calls = []
+    real = keras_ae.data.make_dataset
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(keras_ae.data, "make_dataset", spy)
+    out = str(tmp_path / "run")
+    assert cli.main(["train", "dense_autoencoder", "--dataset", bars_folder, "--epochs", "1",
+                     "--batch-size", "16", "--out", out, "--no-export", "--shift", "2",
+                     "--seed", "4", "--validation-size", "16"]) == 0
+    assert [c.get("shift", 0) for c in calls] == [2, 0]  # training, then validation
+    assert calls[0]["seed"] == 4
+    assert json.load(open(os.path.join(out, "metrics.json")))["shift"] == 2
+    capsys.readouterr()
+    assert cli.main(["train", "dense_autoencoder", "--dataset", bars_folder, "--epochs", "1",
+                     "--batch-size", "16", "--out", out, "--no-export", "--shift", "8"]) == 1
+    assert "shift=8 would move whole 16x16 images out of the frame" in capsys.readouterr().err

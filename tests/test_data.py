@@ -317,3 +317,14 @@ def test_make_dataset_shift_zero_flatten_and_argument_errors():
         data.make_dataset(images, labels, shift=3)
     with pytest.raises(ValueError, match=r"shift needs images of shape \(N, H, W\)"):
         data.make_dataset(images.reshape(40, 36), labels, shift=1)
+
+
+def test_load_passes_shift_to_the_pipeline(tiny_folder):
+    plain = next(data.load(tiny_folder, "train", batch_size=4, shuffle=False).as_numpy_iterator())
+    moved = next(data.load(tiny_folder, "train", batch_size=4, shuffle=False, seed=0,
+                           shift=2).as_numpy_iterator())
+    np.testing.assert_array_equal(plain[1], moved[1])
+    for image, original in zip(moved[0], plain[0]):
+        assert any(np.array_equal(image, _np_shift(original, dy, dx))
+                   for dy in range(-2, 3) for dx in range(-2, 3))
+    assert not np.array_equal(moved[0], plain[0])

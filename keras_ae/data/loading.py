@@ -288,7 +288,7 @@ def make_dataset(images, labels, batch_size=128, shuffle=True, seed=None, drop_r
 
 def load(source=None, split="train", batch_size=128, shuffle=None, seed=None,
          drop_remainder=None, target="label", flatten=False, data_dir=None, tfds_dir=None,
-         allow_download=True, limit=None):
+         allow_download=True, limit=None, shift=0):
     """Loads images as a ``tf.data.Dataset`` of ``(images, labels)`` batches.
 
     Images are float32 in [0, 1], NHWC (or flat with ``flatten=True``); labels int32.
@@ -302,6 +302,8 @@ def load(source=None, split="train", batch_size=128, shuffle=None, seed=None,
         limit: keep only the first ``limit`` examples (after slicing).
         data_dir: a folder of IDX files or of one sub-folder per dataset name; overrides
             ``$KERAS_AE_DATA_DIR``.
+        shift: random translations of up to ``shift`` pixels, drawn afresh every epoch (data
+            augmentation; see ``make_dataset``).
     """
     images, labels = load_arrays(source, split, data_dir, tfds_dir, allow_download)
     if limit is not None:
@@ -309,4 +311,5 @@ def load(source=None, split="train", batch_size=128, shuffle=None, seed=None,
     if shuffle is None:
         shuffle = str(split).startswith("train")
     return make_dataset(images, labels, batch_size=batch_size, shuffle=shuffle, seed=seed,
-                        drop_remainder=drop_remainder, target=target, flatten=flatten)
+                        drop_remainder=drop_remainder, target=target, flatten=flatten,
+                        shift=shift)
