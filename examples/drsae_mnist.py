@@ -17,6 +17,9 @@ The defaults (100 unsupervised + 45 discriminative epochs, Adam 2e-4, λ 0.01, b
 the models table's protocol: the first line reproduces its DrSAE row (`drsae_phase1_100.json`:
 1279 to 2524 s of training a seed on a 2-core CPU with JAX).
 
+``--shift N`` trains on images moved by up to N pixels at random, drawn afresh every epoch
+(data augmentation, not in the paper; its results get a row of their own in the models table).
+
 Paper protocol (for comparison): SGD with learning rates divided by each weight's use count,
 many more epochs; errors 1.08 % (400x11), 1.21 % (200x11), 1.49 % (200x2).
 """

@@ -219,18 +219,28 @@ def check_shift(shift, shape, name="shift"):
     return int(shift)
 
 
-def shift_image(image, shift, seed):
-    """``image`` (H, W[, C]) translated by a random (dy, dx) in [-shift, shift]², zeros filling
-    in; ``seed`` is a stateless seed (two integers), so the same seed gives the same offset."""
+def shift_images(images, shift, seed):
+    """A batch ``images`` (B, H, W[, C]) with each image translated by its own random (dy, dx)
+    in [-shift, shift]², zeros filling in; ``seed`` is a stateless seed (two integers), so the
+    same seed gives the same offsets. One gather per axis for the whole batch."""
     import tensorflow as tf
 
-    height, width = image.shape[0], image.shape[1]
-    offset = tf.random.stateless_uniform([2], seed=tf.cast(tf.stack(seed), tf.int64),
-                                         minval=0, maxval=2 * shift + 1, dtype=tf.int64)
-    padding = [[shift, shift], [shift, shift]] + [[0, 0]] * (image.shape.rank - 2)
-    padded = tf.pad(image, padding)
+    height, width = images.shape[1], images.shape[2]
+    offsets = tf.random.stateless_uniform(tf.stack([tf.shape(images)[0], 2]),
+                                          seed=tf.cast(tf.stack(seed), tf.int64),
+                                          minval=0, maxval=2 * shift + 1, dtype=tf.int32)
+    padding = [[0, 0], [shift, shift], [shift, shift]] + [[0, 0]] * (images.shape.rank - 3)
+    padded = tf.pad(images, padding)
     # the window starting at (shift - dy, shift - dx) holds the image moved by (dy, dx)
-    return padded[offset[0]:offset[0] + height, offset[1]:offset[1] + width]
+    rows = offsets[:, :1] + tf.range(height)[None]
+    cols = offsets[:, 1:] + tf.range(width)[None]
+    moved = tf.gather(padded, rows, axis=1, batch_dims=1)
+    return tf.gather(moved, cols, axis=2, batch_dims=1)
+
+
+def shift_image(image, shift, seed):
+    """One image (H, W[, C]) translated as ``shift_images`` translates each of a batch."""
+    return shift_images(image[None], shift, seed)[0]
 
 
 def make_dataset(images, labels, batch_size=128, shuffle=True, seed=None, drop_remainder=None,
@@ -270,20 +280,21 @@ def make_dataset(images, labels, batch_size=128, shuffle=True, seed=None, drop_r
     ds = tf.data.Dataset.from_tensor_slices(parts)
     if shuffle:
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    drop = shuffle if drop_remainder is None else drop_remainder
+    ds = ds.batch(batch_size, drop_remainder=drop)
     if shift:
-        # one random number per draw, a new sequence every epoch: each its offset's seed
+        # one random number per batch, a new sequence every epoch: the seed of its offsets
         draws = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
 
-        def translate(example, draw):
-            image = shift_image(example[0], shift, (draw, 0))
+        def translate(batch, draw):
+            moved = shift_images(batch[0], shift, (draw, 0))
             if flatten:
-                image = tf.reshape(image, [-1])
-            return (image, image if target == "image" else example[1]) + tuple(example[2:])
+                moved = tf.reshape(moved, [tf.shape(moved)[0], -1])
+            return (moved, moved if target == "image" else batch[1]) + tuple(batch[2:])
 
         ds = tf.data.Dataset.zip((ds, draws)).map(translate, num_parallel_calls=tf.data.AUTOTUNE,
                                                   deterministic=True)
-    drop = shuffle if drop_remainder is None else drop_remainder
-    return ds.batch(batch_size, drop_remainder=drop).prefetch(tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
 
 
 def load(source=None, split="train", batch_size=128, shuffle=None, seed=None,
