@@ -328,3 +328,20 @@ def test_load_passes_shift_to_the_pipeline(tiny_folder):
         assert any(np.array_equal(image, _np_shift(original, dy, dx))
                    for dy in range(-2, 3) for dx in range(-2, 3))
     assert not np.array_equal(moved[0], plain[0])
+
+
+def test_labelled_shift_offsets_are_the_recorded_runs_stream():
+    """The semi-supervised pipeline's offset for stateless seed (seed, i) is TensorFlow's
+    stateless_uniform([2], int64) draw, as when the SWWAE shift results were recorded: a change
+    of that stream would make their commands draw other offsets."""
+    import tensorflow as tf
+
+    from keras_ae.data.loading import shift_image
+
+    image = np.random.default_rng(3).random((9, 8, 1)).astype(np.float32) + 0.5
+    for i in range(40):
+        offset = tf.random.stateless_uniform([2], seed=tf.constant([5, i], tf.int64), minval=0,
+                                             maxval=5, dtype=tf.int64).numpy()
+        dy, dx = 2 - int(offset[0]), 2 - int(offset[1])
+        np.testing.assert_array_equal(shift_image(tf.constant(image), 2, (5, i)).numpy(),
+                                      _np_shift(image, dy, dx))

@@ -219,16 +219,12 @@ def check_shift(shift, shape, name="shift"):
     return int(shift)
 
 
-def shift_images(images, shift, seed):
-    """A batch ``images`` (B, H, W[, C]) with each image translated by its own random (dy, dx)
-    in [-shift, shift]², zeros filling in; ``seed`` is a stateless seed (two integers), so the
-    same seed gives the same offsets. One gather per axis for the whole batch."""
+def _translate(images, offsets, shift):
+    """``images`` (B, H, W[, C]), each moved by its offsets (B, 2) in [0, 2·shift], which stand
+    for (dy, dx) = shift − offset; zeros fill in. One gather per axis for the whole batch."""
     import tensorflow as tf
 
     height, width = images.shape[1], images.shape[2]
-    offsets = tf.random.stateless_uniform(tf.stack([tf.shape(images)[0], 2]),
-                                          seed=tf.cast(tf.stack(seed), tf.int64),
-                                          minval=0, maxval=2 * shift + 1, dtype=tf.int32)
     padding = [[0, 0], [shift, shift], [shift, shift]] + [[0, 0]] * (images.shape.rank - 3)
     padded = tf.pad(images, padding)
     # the window starting at (shift - dy, shift - dx) holds the image moved by (dy, dx)
@@ -238,9 +234,27 @@ def shift_images(images, shift, seed):
     return tf.gather(moved, cols, axis=2, batch_dims=1)
 
 
+def shift_images(images, shift, seed):
+    """A batch ``images`` (B, H, W[, C]) with each image translated by its own random (dy, dx)
+    in [-shift, shift]², zeros filling in; ``seed`` is a stateless seed (two integers), so the
+    same seed gives the same offsets."""
+    import tensorflow as tf
+
+    offsets = tf.random.stateless_uniform(tf.stack([tf.shape(images)[0], 2]),
+                                          seed=tf.cast(tf.stack(seed), tf.int64),
+                                          minval=0, maxval=2 * shift + 1, dtype=tf.int32)
+    return _translate(images, offsets, shift)
+
+
 def shift_image(image, shift, seed):
-    """One image (H, W[, C]) translated as ``shift_images`` translates each of a batch."""
-    return shift_images(image[None], shift, seed)[0]
+    """One image (H, W[, C]) translated by a random (dy, dx) in [-shift, shift]², zeros filling
+    in. Its offset is drawn as the semi-supervised pipeline's always was (the results recorded
+    with ``labelled_shift`` reproduce), not as ``shift_images`` draws a batch's."""
+    import tensorflow as tf
+
+    offset = tf.random.stateless_uniform([2], seed=tf.cast(tf.stack(seed), tf.int64),
+                                         minval=0, maxval=2 * shift + 1, dtype=tf.int64)
+    return _translate(image[None], tf.cast(offset, tf.int32)[None], shift)[0]
 
 
 def make_dataset(images, labels, batch_size=128, shuffle=True, seed=None, drop_remainder=None,
