@@ -6,7 +6,9 @@
 Models: ``fc_wta`` (784-H ReLU, lifetime sparsity k), ``conv_wta`` (5×5 convs, spatial + lifetime
 sparsity, linear 11×11 decoder), ``stacked_conv_wta`` (greedy stage-wise training, optional
 fine-tuning). With ``--compare-plain`` a conv model is also trained without sparsity (same
-network, same epochs) and both sets of filters are drawn side by side.
+network, same epochs) and both sets of filters are drawn side by side. With ``--shift N``
+(fc_wta / conv_wta) the autoencoder trains on images moved by up to N pixels at random, drawn
+afresh every epoch (augmentation, not in the paper; the report says so).
 
 Writes into ``--out-dir`` (``benchmarks/results``): ``wta_<tag>.json`` (everything that was run:
 command, epochs, data sizes, wall times, machine, errors), ``wta_<tag>.md`` (the README's table
@@ -67,6 +69,10 @@ def parse_args(argv=None):
     p.add_argument("--zca-epsilon", type=float, default=None,
                    help="ZCA-whiten every image (autoencoder and probe) with this regulariser, "
                         "fitted on the autoencoder's training images (not in the paper)")
+    p.add_argument("--shift", type=int, default=0,
+                   help="fc_wta / conv_wta: train the autoencoder on images moved by up to N "
+                        "pixels at random, drawn afresh every epoch (augmentation, not in the "
+                        "paper); the probe sees the images as they are")
     p.add_argument("--filters", type=int, nargs="+", default=[128, 128], help="conv maps")
     p.add_argument("--decoder-kernel-size", type=int, nargs="+", default=[11],
                    help="conv models' linear decoder kernel (11, the paper's); stacked: one "
@@ -152,6 +158,16 @@ def parse_args(argv=None):
         p.error(f"--zca-epsilon must be positive, got {args.zca_epsilon}")
     if args.zca_epsilon is not None and args.load_model:
         p.error("--zca-epsilon trains a new model (a re-probe whitens as its training run did)")
+    if args.shift < 0:
+        p.error(f"--shift must be >= 0, got {args.shift}")
+    if args.shift and args.model == "stacked_conv_wta":
+        p.error("--shift is for fc_wta / conv_wta (stacked_conv_wta trains its stages on arrays)")
+    if args.shift and args.zca_epsilon is not None:
+        p.error("--shift moves raw images; with --zca-epsilon the inputs are whitened first, "
+                "and a moved whitened image is not the whitening of a moved image")
+    if args.shift and args.load_model and not args.resume_epochs:
+        p.error("--shift trains: give it with --resume-epochs, or not at all for a re-probe "
+                "(which reads the training run's own)")
     if args.resume_epochs and (not args.load_model or args.model == "stacked_conv_wta"):
         p.error("--resume-epochs continues a --load-model fc_wta / conv_wta model")
     return args
@@ -160,7 +176,8 @@ def parse_args(argv=None):
 #: What the protocol says about a model's training, read for a re-probe from its training run.
 TRAINING_ARGS = ("epochs", "stage0_from", "train_limit", "fine_tune_epochs", "batch_size",
                  "learning_rate", "optimizer", "momentum", "lr_schedule", "k", "hidden_units",
-                 "tied_weights", "hidden_bias", "filters", "decoder_kernel_size", "zca_epsilon")
+                 "tied_weights", "hidden_bias", "filters", "decoder_kernel_size", "zca_epsilon",
+                 "shift")
 
 
 def training_args(args):
@@ -224,6 +241,16 @@ def whitening_note(args):
             f"training images; not in the paper), ")
 
 
+def shift_note(args):
+    """The protocol's words for ``--shift`` (nothing without it; records written before the
+    flag existed read as unshifted)."""
+    shift = getattr(args, "shift", 0)
+    if not shift:
+        return ""
+    return (f"autoencoder trained on images moved by up to {shift} px at random every epoch "
+            f"(augmentation, not in the paper), ")
+
+
 def probe_stages_note(args):
     """The protocol's words for ``--probe-stages all`` (nothing for the default)."""
     if args.probe_stages == "top":
@@ -277,7 +304,7 @@ def train(model, args, x_train, seed, epochs=None, compile=True, checkpoint_dir=
                 args.optimizer, learning_rate(args.learning_rate, args.lr_schedule, steps),
                 momentum=args.momentum))
         data = make_dataset(x_train, np.zeros(len(x_train)), batch_size=args.batch_size,
-                            seed=seed, target="image")
+                            seed=seed, target="image", shift=args.shift)
         history = resumable_fit(model, data, epochs, checkpoint_dir and os.path.join(
             checkpoint_dir, "fit"), verbose=2, shuffle=False)  # data shuffles
         losses = {"final_mse": float(history["loss"][-1])}
@@ -426,6 +453,7 @@ def main(argv=None):
             f"{trained.lr_schedule} learning rate), "
             + decoder_note(trained)
             + whitening_note(trained)
+            + shift_note(trained)
             + probe_stages_note(args)
             + f"softmax regression with Adam ({args.probe_schedule} learning rate) for "
             f"{args.probe_epochs} epochs instead of a linear SVM ("

@@ -67,6 +67,10 @@ def test_optimizer_is_named_in_the_protocol(script, argv, text):
     (["--model", "conv_wta", "--probe-stages", "all"], "is for stacked_conv_wta"),
     (["--zca-epsilon", "0"], "--zca-epsilon must be positive"),
     (["--load-model", "x.keras", "--zca-epsilon", "0.1"], "whitens as its training run did"),
+    (["--shift", "-1"], "--shift must be >= 0"),
+    (["--model", "stacked_conv_wta", "--shift", "2"], "is for fc_wta / conv_wta"),
+    (["--shift", "2", "--zca-epsilon", "0.1"], "whitened first"),
+    (["--load-model", "x.keras", "--shift", "2"], "give it with --resume-epochs"),
 ])
 def test_bad_arguments_are_usage_errors(script, capsys, argv, message):
     with pytest.raises(SystemExit) as exit_info:
@@ -126,6 +130,36 @@ def test_training_checkpoints_and_resumes(script, tmp_path, argv, stages):
     for a, b in zip(trained.get_weights(), model.get_weights()):  # loaded, not trained on
         np.testing.assert_array_equal(a, b)
     assert script.parse_args(argv + ["--checkpoint-dir", "d"]).checkpoint_dir == "d"
+
+
+def test_shift_trains_on_a_shifting_pipeline_and_the_protocol_says_so(script, monkeypatch):
+    """--shift N: the autoencoder's images come through make_dataset(shift=N) seeded by the
+    run's seed, and are moved: the model sees (and reconstructs) translated copies of them."""
+    calls, seen = [], []
+    real = script.make_dataset
+
+    def spy(*a, **kw):
+        calls.append(kw)
+        return real(*a, **kw)
+
+    monkeypatch.setattr(script, "make_dataset", spy)
+    args = script.parse_args(["--model", "fc_wta", "--hidden-units", "8", "--epochs", "1",
+                              "--batch-size", "10", "--shift", "2"])
+    model = script.build(args)
+    images = np.zeros((20, 28, 28, 1), "float32")
+    images[:, 10:18, 10:18] = 1.0  # a square well inside: a shift keeps all of its 64 pixels
+    script.train(model, args, images, seed=3)
+    assert calls == [{"batch_size": 10, "seed": 3, "target": "image", "shift": 2}]
+    batches = [x for x, y in real(images, np.zeros(20), batch_size=10, seed=3, target="image",
+                                  shift=2)]
+    moved = np.concatenate([np.asarray(x) for x in batches])
+    assert np.all(moved.sum(axis=(1, 2, 3)) == 64)
+    rows = np.argmax(moved[..., 0].max(axis=2) > 0, axis=1)  # the square's first row, per image
+    assert set(rows) <= set(range(8, 13)) and len(set(rows)) > 1  # moved within +-2, not all alike
+    assert script.shift_note(args) == ("autoencoder trained on images moved by up to 2 px at "
+                                       "random every epoch (augmentation, not in the paper), ")
+    assert script.shift_note(script.parse_args([])) == ""
+    assert "shift" in script.TRAINING_ARGS  # a re-probe reads it from the training record
 
 
 def test_probe_on_every_stage_concatenates_pooled_maps(script):

@@ -225,3 +225,28 @@ def test_a_group_must_share_its_probe_settings(table, tmp_path):
     (tmp_path / files[2]).write_text(json.dumps(direct))
     with pytest.raises(ValueError, match=r"\['probe_stages'\]"):
         table._seed_group(tuple(files))
+
+
+def _fc(tmp_path, name, seed, error, shift=None):
+    args = {"epochs": 40, "k": 0.05, "tied_weights": True, "seeds": [seed], "probe_l2": "auto",
+            "probe_folds": 5, "probe_schedule": "cosine"}
+    if shift is not None:
+        args["shift"] = shift
+    (tmp_path / name).write_text(json.dumps(
+        {"args": args, "data": {"autoencoder_train_images": 60000},
+         "paper_test_error_percent": {"all": 1.2},
+         "test_error_percent": {"all": {"mean": error, "std": 0.0, "runs": [error]}}}))
+
+
+def test_an_augmented_fc_wta_group_gets_its_own_labelled_row(table, tmp_path):
+    # The shifted seeds that exist form one row of their own, after the paper-protocol row,
+    # which they never replace; the mean is the two seeds' (oracle: (1.10 + 1.30) / 2).
+    _fc(tmp_path, "wta_fc_40ep.json", 0, 1.50)
+    _fc(tmp_path, "wta_fc_40ep_tied_shift2_cv5_s0.json", 0, 1.10, shift=2)
+    _fc(tmp_path, "wta_fc_40ep_tied_shift2_cv5_s1.json", 1, 1.30, shift=2)
+    plain, shifted = table.wta_rows()
+    assert plain.startswith("| `fc_wta` |") and "| 1.50 |" in plain
+    assert shifted.startswith("| `fc_wta` + 2-px training-image shifts (augmentation not in the "
+                              "paper) |")
+    assert "| 1.20 ± 0.10 |" in shifted and "2 seed(s)" in shifted
+    assert "wta_fc_40ep_tied_shift2_cv5_s1.json" in shifted
