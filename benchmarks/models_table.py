@@ -77,6 +77,14 @@ def _seeds_text(summary):
     return "/".join(map(str, counts)) + " seeds"
 
 
+def _model_name(name, shift=0, images="training"):
+    """The models table's first column: the model's name in backticks and, for an augmented run,
+    which images moved, e.g. "`drsae` + 2-px training-image shifts (augmentation not in the
+    paper)"."""
+    return f"`{name}`" + (f" + {shift}-px {images}-image shifts (augmentation not in the paper)"
+                          if shift else "")
+
+
 def _swwae_semi_row(semi_file):
     """One models-table row for a semi-supervised SWWAE results file (None if it is absent)."""
     semi = _load(semi_file)
@@ -85,7 +93,7 @@ def _swwae_semi_row(semi_file):
     s = sorted(semi["summary"], key=lambda r: r["labels"])
     shift = semi["config"].get("labelled_shift", 0)
     return _row(
-        "`swwae`" + (f" + {shift}-px labelled-image shifts (augmentation not in the paper)" if shift else ""),
+        _model_name("swwae", shift, images="labelled"),
         "Zhao et al. 2016",
         "MNIST semi-supervised test error %, " + "/".join(str(r["labels"]) for r in s) + " labels",
         " / ".join(f"{r['mean_error_pct']:.2f}" + (f" ± {r['std_error_pct']:.2f}" if r["seeds"] > 1 else "")
@@ -371,11 +379,9 @@ def wta_rows():
         err = d["test_error_percent"]
         labelled = " · ".join(f"{k} labels {_pm(err[k])}" for k in ("1000", "100") if k in err)
         ref = d["paper_test_error_percent"]["all"]
-        shift = d["args"].get("shift", 0)
         rows.append(_row(
-            f"`{name}`" + (f" + {shift}-px training-image shifts (augmentation not in the paper)"
-                           if shift else ""),
-            "Makhzani & Frey 2015", "MNIST linear-probe test error %",
+            _model_name(name, d["args"].get("shift", 0)), "Makhzani & Frey 2015",
+            "MNIST linear-probe test error %",
             _pm(err["all"]) + (f" ({labelled})" if labelled else ""),
             f"{ref}" + ("" if name == "fc_wta" else " (unconfirmed)"),
             ("target met" if err["all"]["mean"] <= ref else "target not met")
@@ -433,8 +439,7 @@ def drsae_rows():
             met = s["test_error_mean"] <= s["paper_error_percent"]
             shift = d.get("shift", 0)
             rows.append(_row(
-                "`drsae`" + (f" + {shift}-px training-image shifts (augmentation not in the "
-                             f"paper)" if shift else ""), "Rolfe & LeCun 2013",
+                _model_name("drsae", shift), "Rolfe & LeCun 2013",
                 f"MNIST test error %, {s['units']} units, T = {s['steps']}",
                 f"{s['test_error_mean']:.2f}"
                 + (f" ± {s['test_error_std']:.2f}" if s["seeds"] > 1 else ""),

@@ -242,12 +242,11 @@ def whitening_note(args):
 
 
 def shift_note(args):
-    """The protocol's words for ``--shift`` (nothing without it; records written before the
-    flag existed read as unshifted)."""
-    shift = getattr(args, "shift", 0)
-    if not shift:
+    """The protocol's words for ``--shift`` (nothing without it; a re-probe of a model whose
+    training record predates the flag keeps the command's 0: unshifted)."""
+    if not args.shift:
         return ""
-    return (f"autoencoder trained on images moved by up to {shift} px at random every epoch "
+    return (f"autoencoder trained on images moved by up to {args.shift} px at random every epoch "
             f"(augmentation, not in the paper), ")
 
 

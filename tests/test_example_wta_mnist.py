@@ -135,7 +135,7 @@ def test_training_checkpoints_and_resumes(script, tmp_path, argv, stages):
 def test_shift_trains_on_a_shifting_pipeline_and_the_protocol_says_so(script, monkeypatch):
     """--shift N: the autoencoder's images come through make_dataset(shift=N) seeded by the
     run's seed, and are moved: the model sees (and reconstructs) translated copies of them."""
-    calls, seen = [], []
+    calls = []
     real = script.make_dataset
 
     def spy(*a, **kw):
