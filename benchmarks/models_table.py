@@ -77,12 +77,16 @@ def _seeds_text(summary):
     return "/".join(map(str, counts)) + " seeds"
 
 
-def _model_name(name, shift=0, images="training"):
+def _model_name(name, shift=0, images="training", probe_shift=0, probe_copies=0):
     """The models table's first column: the model's name in backticks and, for an augmented run,
     which images moved, e.g. "`drsae` + 2-px training-image shifts (augmentation not in the
-    paper)"."""
-    return f"`{name}`" + (f" + {shift}-px {images}-image shifts (augmentation not in the paper)"
-                          if shift else "")
+    paper)"; ``probe_shift``: the linear probe was also fitted on ``probe_copies`` moved copies
+    of each labelled image."""
+    moved = ([f"{shift}-px {images}-image shifts"] if shift else []) + (
+        [f"probe fitted on {probe_copies} {probe_shift}-px-shifted copies of each labelled image"]
+        if probe_shift else [])
+    return f"`{name}`" + "".join(f" + {m}" for m in moved) + (
+        " (augmentation not in the paper)" if moved else "")
 
 
 def _swwae_semi_row(semi_file):
@@ -341,6 +345,12 @@ def wta_rows():
                   # (the rule fixed before it ran, 2026-12-03).
                   ("fc_wta", tuple(tuple(f"wta_fc_40ep_tied_shift2_cv5_s{s}.json"
                                          for s in range(n)) for n in (3, 2, 1))),
+                  # Those three models re-probed with the probe also fitted on 2 copies of each
+                  # labelled image moved by up to 2 px (augmentation not in the paper): a row
+                  # of its own with the seeds that exist (the rule fixed before it ran,
+                  # 2026-12-03).
+                  ("fc_wta", tuple(tuple(f"wta_fc_40ep_tied_shift2_pshift2x2_cv5_s{s}.json"
+                                         for s in range(n)) for n in (3, 2, 1))),
                   ("conv_wta", (tuple(f"wta_conv_30ep_cv5_s{s}.json" for s in range(3)),
                                 ("wta_conv_30ep_cos.json", "wta_conv_30ep_cos_s1.json",
                                  "wta_conv_30ep_cos_s2.json"),
@@ -380,7 +390,9 @@ def wta_rows():
         labelled = " · ".join(f"{k} labels {_pm(err[k])}" for k in ("1000", "100") if k in err)
         ref = d["paper_test_error_percent"]["all"]
         rows.append(_row(
-            _model_name(name, d["args"].get("shift", 0)), "Makhzani & Frey 2015",
+            _model_name(name, d["args"].get("shift", 0),
+                        probe_shift=d["args"].get("probe_shift", 0),
+                        probe_copies=d["args"].get("probe_copies", 0)), "Makhzani & Frey 2015",
             "MNIST linear-probe test error %",
             _pm(err["all"]) + (f" ({labelled})" if labelled else ""),
             f"{ref}" + ("" if name == "fc_wta" else " (unconfirmed)"),

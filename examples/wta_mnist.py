@@ -8,7 +8,10 @@ sparsity, linear 11×11 decoder), ``stacked_conv_wta`` (greedy stage-wise traini
 fine-tuning). With ``--compare-plain`` a conv model is also trained without sparsity (same
 network, same epochs) and both sets of filters are drawn side by side. With ``--shift N``
 (fc_wta / conv_wta) the autoencoder trains on images moved by up to N pixels at random, drawn
-afresh every epoch (augmentation, not in the paper; the report says so).
+afresh every epoch (augmentation, not in the paper; the report says so). With ``--probe-shift N
+--probe-copies C`` the linear probe is fitted on its labelled images plus C copies of each moved
+by up to N pixels (augmentation of the evaluation, not in the paper; held-out folds and the test
+set are unmoved), e.g. to re-probe a saved model with ``--load-model``.
 
 Writes into ``--out-dir`` (``benchmarks/results``): ``wta_<tag>.json`` (everything that was run:
 command, epochs, data sizes, wall times, machine, errors), ``wta_<tag>.md`` (the README's table
@@ -26,7 +29,8 @@ import numpy as np
 
 import keras_ae
 from keras_ae import evaluation, visualize
-from keras_ae.data import ZCAWhitening, load_arrays, make_dataset, to_float_images
+from keras_ae.data import (ZCAWhitening, load_arrays, make_dataset, shifted_copies,
+                           to_float_images)
 from keras_ae.reporting import command_line, machine, save_whole, write_report
 from keras_ae.models.wta import ConvWTA, FCWTA, StackedConvWTA, train_greedily
 from keras_ae.training import (OPTIMIZERS, SCHEDULES, EpochCheckpoint,
@@ -95,6 +99,12 @@ def parse_args(argv=None):
                         "or by k-fold cross-validation over the labelled examples (k >= 2)")
     p.add_argument("--probe-schedule", choices=SCHEDULES, default="cosine",
                    help="probe learning rate: annealed to zero ('cosine') or constant")
+    p.add_argument("--probe-shift", type=int, default=0,
+                   help="probe augmentation: fit the probe on the labelled images plus "
+                        "--probe-copies copies of each moved by up to N px at random (not in "
+                        "the paper; validation folds and the test set stay unmoved)")
+    p.add_argument("--probe-copies", type=int, default=None,
+                   help="with --probe-shift: how many moved copies of each labelled image")
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
     p.add_argument("--compare-plain", action="store_true",
                    help="conv models: also train the same network without sparsity")
@@ -168,6 +178,14 @@ def parse_args(argv=None):
     if args.shift and args.load_model and not args.resume_epochs:
         p.error("--shift trains: give it with --resume-epochs, or not at all for a re-probe "
                 "(which reads the training run's own)")
+    if args.probe_shift < 0:
+        p.error(f"--probe-shift must be >= 0, got {args.probe_shift}")
+    if args.probe_shift and args.probe_copies is None:
+        p.error("--probe-shift needs --probe-copies C (how many moved copies of each image)")
+    if args.probe_copies is not None and not args.probe_shift:
+        p.error("--probe-copies is for --probe-shift N >= 1")
+    if args.probe_copies is not None and args.probe_copies < 1:
+        p.error(f"--probe-copies must be >= 1, got {args.probe_copies}")
     if args.resume_epochs and (not args.load_model or args.model == "stacked_conv_wta"):
         p.error("--resume-epochs continues a --load-model fc_wta / conv_wta model")
     return args
@@ -248,6 +266,16 @@ def shift_note(args):
         return ""
     return (f"autoencoder trained on images moved by up to {args.shift} px at random every epoch "
             f"(augmentation, not in the paper), ")
+
+
+def probe_shift_note(args):
+    """The protocol's words for ``--probe-shift`` (nothing without it)."""
+    if not args.probe_shift:
+        return ""
+    copies = f"{args.probe_copies} cop{'y' if args.probe_copies == 1 else 'ies'}"
+    return (f"probe fitted on the labelled images plus {copies} of each moved by up to "
+            f"{args.probe_shift} px at random (augmentation, not in the paper; its "
+            f"cross-validation scores unmoved images, the test set is unmoved), ")
 
 
 def probe_stages_note(args):
@@ -355,6 +383,7 @@ def main(argv=None):
     x_train_u8, y_train = load_arrays("mnist", "train", data_dir=args.data_dir)
     x_test_u8, y_test = load_arrays("mnist", "test", data_dir=args.data_dir)
     x_train, x_test = to_float_images(x_train_u8), to_float_images(x_test_u8)
+    raw_train = x_train  # what --probe-shift moves (before any whitening)
     zca = input_whitening(args, x_train)
     if zca is not None:
         x_train, x_test = zca.transform(x_train), zca.transform(x_test)
@@ -390,13 +419,22 @@ def main(argv=None):
         run["encode_seconds"] = round(time.perf_counter() - start, 1)
         run["feature_activity"] = evaluation.feature_activity(train_features)
         print(f"seed {seed}: {run['feature_activity']}", flush=True)
+        copy_features = None
+        if args.probe_shift:
+            start = time.perf_counter()
+            moved = shifted_copies(raw_train, args.probe_shift, args.probe_copies, seed=seed)
+            copy_features = [probe_features(model, args, zca.transform(m) if zca is not None else m,
+                                           pool)
+                             for m in moved]
+            del moved
+            run["probe_copies_encode_seconds"] = round(time.perf_counter() - start, 1)
         for spec in args.labels:
             result = evaluation.probe_features(train_features, y_train, test_features, y_test,
                                                num_labels=evaluation.label_budget(spec),
                                                epochs=args.probe_epochs, l2=args.probe_l2,
                                                schedule=args.probe_schedule,
                                                folds=args.probe_folds, label_seed=seed,
-                                               seed=seed)
+                                               seed=seed, train_copies=copy_features)
             run["probe"][spec] = {**result, "pool_size": pool}
             print(f"seed {seed} labels {spec}: test error {100 * result['test_error']:.2f} %",
                   flush=True)
@@ -435,7 +473,8 @@ def main(argv=None):
         "keras_ae": keras_ae.__version__,
         "machine": where,
         "config": model.get_config(),
-        "args": vars(args),
+        # a re-probe records the training run's own arguments (TRAINING_ARGS) with its probe's
+        "args": vars(trained),
         "data": {"autoencoder_train_images": trained_images, "probe_train_images": len(x_train),
                  "test_images": len(x_test)},
         "runs": runs,
@@ -454,6 +493,7 @@ def main(argv=None):
             + whitening_note(trained)
             + shift_note(trained)
             + probe_stages_note(args)
+            + probe_shift_note(args)
             + f"softmax regression with Adam ({args.probe_schedule} learning rate) for "
             f"{args.probe_epochs} epochs instead of a linear SVM ("
             + (("weight decay chosen on a held-out sixth of the labelled examples"

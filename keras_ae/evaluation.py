@@ -452,7 +452,7 @@ def choose_on_held_out(labels, candidates, error_of, folds=1, validation_fractio
 def choose_weight_decay(features, labels, candidates, num_classes, mean, std, folds=1,
                         validation_fraction=1 / 6, label_seed=0, joint=True, epochs=30,
                         batch_size=128, learning_rate=1e-3, seed=0, min_steps=1000,
-                        schedule="cosine", verbose=0):
+                        schedule="cosine", verbose=0, copies=()):
     """The probe's weight decay chosen among ``candidates`` on held-out labelled examples.
 
     See :func:`choose_on_held_out` for ``folds`` / ``validation_fraction`` (splits drawn with
@@ -461,29 +461,60 @@ def choose_weight_decay(features, labels, candidates, num_classes, mean, std, fo
     optimizer steps as separate fits, at about the cost of one); ``joint=False`` fits each
     candidate with :func:`train_linear_probe`, the reference the joint path is tested against.
 
+    ``copies``: feature arrays row-aligned with ``features`` (augmented versions of the same
+    examples, see :func:`probe_features`). The splits are drawn over the original examples; a
+    fit takes each of its examples' copies with it, and validation scores the originals alone,
+    so no copy of a held-out example is ever fitted.
+
     Returns:
         :func:`choose_on_held_out`'s dict.
     """
     features = np.asarray(features, np.float32)
     labels = np.asarray(labels)
+    copies = _check_copies(copies, features)
     fit_kwargs = dict(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
                       seed=seed, min_steps=min_steps, schedule=schedule, verbose=verbose)
 
+    def fit_set(index):
+        return _with_copies(features[index], labels[index], [c[index] for c in copies])
+
     def errors_of(strengths, fit_index, val_index):
-        heads = _train_probe_heads(features[fit_index], labels[fit_index], num_classes,
-                                   strengths, mean, std, **fit_kwargs)
+        heads = _train_probe_heads(*fit_set(fit_index), num_classes, strengths, mean, std,
+                                   **fit_kwargs)
         return _head_errors(heads, num_classes, features[val_index], labels[val_index],
                             mean, std)
 
     def error_of(strength, fit_index, val_index):
-        classifier, _, _ = train_linear_probe(features[fit_index], labels[fit_index],
-                                              num_classes, l2=strength, mean=mean, std=std,
-                                              **fit_kwargs)
+        classifier, _, _ = train_linear_probe(*fit_set(fit_index), num_classes, l2=strength,
+                                              mean=mean, std=std, **fit_kwargs)
         return _error(classifier, features[val_index], labels[val_index], mean, std)
 
     return choose_on_held_out(labels, candidates, errors_of if joint else error_of,
                               folds=folds, validation_fraction=validation_fraction,
                               seed=label_seed, vectorized=joint)
+
+
+def _check_copies(copies, features, name="copies"):
+    """``copies`` as a list of float32 arrays, each shaped like ``features`` (N, D)."""
+    if copies is None:
+        return []
+    if isinstance(copies, np.ndarray):
+        raise TypeError(f"{name} must be a sequence of (N, D) feature arrays (one per "
+                        f"augmented copy), got one array of shape {copies.shape}.")
+    copies = [np.asarray(c, np.float32) for c in copies]
+    for i, c in enumerate(copies):
+        if c.shape != features.shape:
+            raise ValueError(f"{name}[{i}] must be row-aligned with the training features, "
+                             f"shape {features.shape}, got {c.shape}.")
+    return copies
+
+
+def _with_copies(features, labels, copies):
+    """The examples followed by each of their copies, with their labels repeated."""
+    if not copies:
+        return features, labels
+    return (np.concatenate([features] + list(copies)),
+            np.tile(labels, 1 + len(copies)))
 
 
 def _error(classifier, features, labels, mean, std):
@@ -494,7 +525,7 @@ def _error(classifier, features, labels, mean, std):
 def probe_features(train_features, train_labels, test_features, test_labels, num_labels=None,
                    epochs=30, batch_size=128, learning_rate=1e-3, l2=0.0, min_steps=1000,
                    label_seed=0, seed=0, validation_fraction=1 / 6, folds=1,
-                   schedule="cosine", verbose=0):
+                   schedule="cosine", verbose=0, train_copies=None):
     """Linear-probe error on features already extracted (see :func:`linear_probe`).
 
     Extract once, probe several label budgets: encoding is the slow part for conv models.
@@ -508,11 +539,20 @@ def probe_features(train_features, train_labels, test_features, test_labels, num
     labelled examples. The test set is never looked at. The candidates of one split are trained
     together, as independent heads of one model (the same steps as separate fits, at about the
     cost of one).
+
+    ``train_copies`` (data augmentation for the probe): feature arrays row-aligned with
+    ``train_features``, each holding the features of the training images transformed once
+    (e.g. moved by a few pixels: ``keras_ae.data.shifted_copies``). Every labelled example is
+    then fitted together with its copies (same label); the label budget, the standardisation
+    statistics, the weight decay's validation folds (which score unmoved examples only: a
+    held-out example's copies are held out with it), ``train_error`` and the test set stay on
+    the original examples.
     """
     train_features = np.asarray(train_features, np.float32)
     test_features = np.asarray(test_features, np.float32)
     train_labels = np.asarray(train_labels)
     test_labels = np.asarray(test_labels)
+    copies = _check_copies(train_copies, train_features, name="train_copies")
     candidates = _l2_candidates(l2)
     schedules.check_schedule(schedule)  # before the l2 candidates are fitted
     _check_folds(folds)
@@ -522,6 +562,7 @@ def probe_features(train_features, train_labels, test_features, test_labels, num
     mean = train_features.mean(axis=0)
     std = train_features.std(axis=0) + 1e-6
     features, labels = train_features[mask], train_labels[mask]
+    copies = [c[mask] for c in copies]
 
     def fit(x, y, strength):
         return train_linear_probe(x, y, num_classes, epochs=epochs, batch_size=batch_size,
@@ -537,9 +578,9 @@ def probe_features(train_features, train_labels, test_features, test_labels, num
             features, labels, candidates, num_classes, mean, std, folds=folds,
             validation_fraction=validation_fraction, label_seed=label_seed, epochs=epochs,
             batch_size=batch_size, learning_rate=learning_rate, seed=seed, min_steps=min_steps,
-            schedule=schedule, verbose=verbose)
+            schedule=schedule, verbose=verbose, copies=copies)
         chosen = selection["chosen"]
-    classifier = fit(features, labels, chosen)
+    classifier = fit(*_with_copies(features, labels, copies), chosen)
     fit_s = time.perf_counter() - start
     return {
         "test_error": _error(classifier, test_features, test_labels, mean, std),
@@ -551,6 +592,7 @@ def probe_features(train_features, train_labels, test_features, test_labels, num
                   "schedule": schedule,
                   "classifier": "softmax regression"},
         "l2_selection": selection,
+        "augmented_copies": len(copies),
         "fit_seconds": round(fit_s, 2),
     }
 

@@ -345,3 +345,44 @@ def test_labelled_shift_offsets_are_the_recorded_runs_stream():
         dy, dx = 2 - int(offset[0]), 2 - int(offset[1])
         np.testing.assert_array_equal(shift_image(tf.constant(image), 2, (5, i)).numpy(),
                                       _np_shift(image, dy, dx))
+
+
+def test_shifted_copies_move_each_image_by_its_own_offset_within_the_range():
+    rng = np.random.default_rng(4)
+    images = rng.integers(1, 256, (90, 9, 8, 1), dtype=np.uint8)  # no zero pixel: shifts show
+    originals = data.to_float_images(images)
+    copies = data.shifted_copies(images, 2, 3, seed=7, batch_size=40)  # batches of 40, 40, 10
+    assert len(copies) == 3
+    offsets = []
+    for copy in copies:
+        assert copy.shape == originals.shape and copy.dtype == np.float32
+        found = []
+        for image, original in zip(copy, originals):
+            moves = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)
+                     if np.array_equal(image, _np_shift(original, dy, dx))]
+            assert len(moves) == 1, "not a translation of its own image by at most 2 pixels"
+            found.append(moves[0])
+        assert len(set(found)) > 15  # most of the 25 offsets: drawn per image
+        assert found[:40] != found[40:80]  # each batch draws its own offsets
+        offsets.append(found)
+    assert sum(a != b for a, b in zip(offsets[0], offsets[1])) > 60  # the copies differ
+    again = data.shifted_copies(images, 2, 3, seed=7, batch_size=40)
+    for a, b in zip(copies, again):
+        np.testing.assert_array_equal(a, b)  # the same seed, the same copies
+    other = data.shifted_copies(images, 2, 1, seed=8, batch_size=40)[0]
+    assert not np.array_equal(other, copies[0])
+
+
+@pytest.mark.parametrize("kwargs, error, text", [
+    ({"shift": 0, "copies": 1}, ValueError, "shift must be >= 1"),
+    ({"shift": -1, "copies": 1}, ValueError, "shift must be a whole number"),
+    ({"shift": 5, "copies": 1}, ValueError, "out of the frame"),
+    ({"shift": 1, "copies": 0}, ValueError, "copies must be a whole number >= 1"),
+    ({"shift": 1, "copies": 1.5}, ValueError, "copies must be"),
+    ({"shift": 1, "copies": 1, "seed": "a"}, TypeError, "seed must be an int"),
+    ({"shift": 1, "copies": 1, "batch_size": 0}, ValueError, "batch_size must be"),
+])
+def test_shifted_copies_argument_errors(kwargs, error, text):
+    images = np.ones((4, 9, 8, 1), np.uint8)
+    with pytest.raises(error, match=text):
+        data.shifted_copies(images, **kwargs)

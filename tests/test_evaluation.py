@@ -394,3 +394,77 @@ def test_feature_activity_counts_dead_features():
                       "median_active_fraction": pytest.approx((0 + 0.25) / 2)}
     with pytest.raises(ValueError, match="features must be"):
         evaluation.feature_activity(np.ones(5))
+
+
+def test_probe_copies_join_their_labelled_examples_in_every_fit(monkeypatch):
+    """train_copies: the final fit gets the labelled examples then each copy of those same
+    examples (labels repeated); the standardisation comes from the original training features;
+    each cross-validation fit gets the copies of its own fit examples only."""
+    x, y = _blobs(90, 0)
+    xt, yt = _blobs(30, 1)
+    copies = [x + 1000.0, x + 2000.0]  # a copy row tells which original it came from
+    fits, head_fits = [], []
+    real_fit, real_heads = evaluation.train_linear_probe, evaluation._train_probe_heads
+
+    def spy_fit(features, labels, *a, **kw):
+        fits.append((np.array(features), np.array(labels), kw["mean"]))
+        return real_fit(features, labels, *a, **kw)
+
+    def spy_heads(features, labels, *a, **kw):
+        head_fits.append(np.array(features))
+        return real_heads(features, labels, *a, **kw)
+
+    monkeypatch.setattr(evaluation, "train_linear_probe", spy_fit)
+    monkeypatch.setattr(evaluation, "_train_probe_heads", spy_heads)
+    result = evaluation.probe_features(x, y, xt, yt, num_labels=30, epochs=1, min_steps=20,
+                                       l2=[0.0, 1e-3], folds=3, train_copies=copies)
+    assert result["augmented_copies"] == 2 and result["num_labels"] == 30
+    (features, labels, mean), = fits
+    assert features.shape == (90, 4)
+    originals = features[:30]
+    np.testing.assert_array_equal(features[30:60], originals + 1000.0)
+    np.testing.assert_array_equal(features[60:], originals + 2000.0)
+    np.testing.assert_array_equal(labels, np.tile(labels[:30], 3))
+    assert np.isin(originals, x).all(axis=1).all()  # the labelled subset of the originals
+    np.testing.assert_allclose(mean, x.mean(axis=0), rtol=1e-6)  # unmoved statistics
+    assert len(head_fits) == 3
+    fitted = []
+    for rows in head_fits:  # 20 fit originals of 30, then their two copies
+        assert rows.shape == (60, 4)
+        np.testing.assert_array_equal(rows[20:40], rows[:20] + 1000.0)
+        np.testing.assert_array_equal(rows[40:], rows[:20] + 2000.0)
+        fitted.append({tuple(r) for r in rows[:20]})
+    # every labelled example is held out of exactly one of the three fits
+    every = {tuple(r) for r in originals}
+    assert all(sum(r in f for f in fitted) == 2 for r in every)
+    assert result["l2_selection"]["validation_examples"] == 30  # originals scored, not copies
+
+
+def test_probe_copies_of_held_out_examples_are_never_fitted():
+    """Random labels, more features than examples: a probe memorises what it is fitted on. With
+    exact duplicates as the copies, a held-out example's copy in the fit would be memorised and
+    its validation error near zero; kept out, the error stays at chance."""
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(3), 20)
+    x = rng.normal(size=(60, 200)).astype("float32")
+    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-6
+    kwargs = dict(folds=3, epochs=20, batch_size=60, learning_rate=0.05, min_steps=100)
+    control, _, _ = evaluation.train_linear_probe(x, y, 3, epochs=20, batch_size=60,
+                                                  learning_rate=0.05, min_steps=100,
+                                                  mean=mean, std=std)
+    predicted = np.argmax(control.predict((x - mean) / std, verbose=0), axis=1)
+    assert np.mean(predicted != y) == 0.0  # it memorises whatever it is fitted on
+    sel = evaluation.choose_weight_decay(x, y, [0.0], 3, mean, std, copies=[x.copy()], **kwargs)
+    assert sel["validation_examples"] == 60
+    assert sel["validation_error"][0] > 0.4  # chance is 2/3: nothing held out was fitted
+
+
+def test_probe_copies_must_be_row_aligned_feature_arrays():
+    x, y = _blobs(30, 0)
+    with pytest.raises(TypeError, match="train_copies must be a sequence"):
+        evaluation.probe_features(x, y, x, y, epochs=1, min_steps=5, train_copies=x)
+    with pytest.raises(ValueError, match=r"train_copies\[1\] must be row-aligned"):
+        evaluation.probe_features(x, y, x, y, epochs=1, min_steps=5,
+                                  train_copies=[x, x[:10]])
+    plain = evaluation.probe_features(x, y, x, y, epochs=1, min_steps=5, train_copies=[])
+    assert plain["augmented_copies"] == 0

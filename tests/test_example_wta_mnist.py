@@ -71,6 +71,10 @@ def test_optimizer_is_named_in_the_protocol(script, argv, text):
     (["--model", "stacked_conv_wta", "--shift", "2"], "is for fc_wta / conv_wta"),
     (["--shift", "2", "--zca-epsilon", "0.1"], "whitened first"),
     (["--load-model", "x.keras", "--shift", "2"], "give it with --resume-epochs"),
+    (["--probe-shift", "-1"], "--probe-shift must be >= 0"),
+    (["--probe-shift", "2"], "needs --probe-copies"),
+    (["--probe-copies", "2"], "is for --probe-shift"),
+    (["--probe-shift", "2", "--probe-copies", "0"], "--probe-copies must be >= 1"),
 ])
 def test_bad_arguments_are_usage_errors(script, capsys, argv, message):
     with pytest.raises(SystemExit) as exit_info:
@@ -229,3 +233,55 @@ def test_zca_whitening_is_fitted_on_autoencoder_images_and_kept_beside_the_model
     assert loaded_args.zca_epsilon == 0.05
     unwhitened = script.parse_args(["--load-model", str(tmp_path / "other.keras")])
     assert script.input_whitening(unwhitened, x_train) is None
+
+
+def test_probe_shift_fits_the_probe_on_moved_copies_and_the_protocol_says_so(script, tmp_path,
+                                                                               monkeypatch):
+    """--probe-shift N --probe-copies C: the probe gets, beside the training features, the
+    features of C copies of the training images, each image moved by at most N px (the model
+    encodes the moved images: a linear encoder's features of a moved image are the oracle)."""
+    from keras_ae.data import SAMPLE_DIR, read_idx_folder, to_float_images
+
+    seen = []
+    real = script.evaluation.probe_features
+
+    def spy(train_features, *a, **kw):
+        seen.append((np.array(train_features), kw["train_copies"]))
+        return real(train_features, *a, **kw)
+
+    monkeypatch.setattr(script.evaluation, "probe_features", spy)
+    record = script.main(["--model", "fc_wta", "--hidden-units", "6", "--epochs", "1",
+                          "--data-dir", SAMPLE_DIR, "--labels", "100", "--probe-epochs", "1",
+                          "--probe-shift", "1", "--probe-copies", "2", "--seeds", "3",
+                          "--shift", "1", "--save-model", "--out-dir", str(tmp_path),
+                          "--tag", "t"])
+    (features, copies), = seen
+    assert len(copies) == 2 and all(c.shape == features.shape for c in copies)
+    assert not np.allclose(copies[0], features) and not np.allclose(copies[0], copies[1])
+    probe = record["runs"][0]["probe"]["100"]
+    assert probe["augmented_copies"] == 2 and probe["num_labels"] == 100
+    assert "probe_copies_encode_seconds" in record["runs"][0]
+    assert ("probe fitted on the labelled images plus 2 copies of each moved by up to 1 px at "
+            "random (augmentation, not in the paper; its cross-validation scores unmoved "
+            "images, the test set is unmoved), ") in record["protocol_gap"]
+    assert record["args"]["probe_shift"] == 1 and record["args"]["probe_copies"] == 2
+    assert script.probe_shift_note(script.parse_args([])) == ""
+    # each copy's row i is the model's features of training image i moved by some (dy, dx)
+    model = keras.saving.load_model(str(tmp_path / "wta_t.keras"))
+    images = to_float_images(read_idx_folder(SAMPLE_DIR, "train")[0][:5])
+    moves = [np.roll(np.roll(np.pad(images, ((0, 0), (1, 1), (1, 1), (0, 0))), dy, axis=1),
+                     dx, axis=2)[:, 1:-1, 1:-1] for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+    moved_features = np.stack([script.evaluation.extract_features(model, m) for m in moves])
+    for copy in copies:
+        for i in range(5):
+            assert np.min(np.abs(moved_features[:, i] - copy[i]).max(axis=1)) < 1e-4
+    # A re-probe of the saved model records the training run's arguments (its --shift) with
+    # its own probe's, and the protocol names both.
+    again = script.main(["--model", "fc_wta", "--load-model", str(tmp_path / "wta_t.keras"),
+                         "--data-dir", SAMPLE_DIR, "--labels", "100", "--probe-epochs", "1",
+                         "--seeds", "3", "--out-dir", str(tmp_path), "--tag", "re"])
+    assert again["args"]["shift"] == 1 and again["args"]["hidden_units"] == 6
+    assert again["args"]["probe_shift"] == 0 and again["args"]["load_model"].endswith("wta_t.keras")
+    assert again["runs"][0]["probe"]["100"]["augmented_copies"] == 0
+    assert "autoencoder trained on images moved by up to 1 px" in again["protocol_gap"]
+    assert "probe fitted on" not in again["protocol_gap"]

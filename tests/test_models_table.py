@@ -227,11 +227,13 @@ def test_a_group_must_share_its_probe_settings(table, tmp_path):
         table._seed_group(tuple(files))
 
 
-def _fc(tmp_path, name, seed, error, shift=None):
+def _fc(tmp_path, name, seed, error, shift=None, probe_shift=None):
     args = {"epochs": 40, "k": 0.05, "tied_weights": True, "seeds": [seed], "probe_l2": "auto",
             "probe_folds": 5, "probe_schedule": "cosine"}
     if shift is not None:
         args["shift"] = shift
+    if probe_shift is not None:
+        args.update(probe_shift=probe_shift, probe_copies=2)
     (tmp_path / name).write_text(json.dumps(
         {"args": args, "data": {"autoencoder_train_images": 60000},
          "paper_test_error_percent": {"all": 1.2},
@@ -250,3 +252,20 @@ def test_an_augmented_fc_wta_group_gets_its_own_labelled_row(table, tmp_path):
                               "paper) |")
     assert "| 1.20 ± 0.10 |" in shifted and "2 seed(s)" in shifted
     assert "wta_fc_40ep_tied_shift2_cv5_s1.json" in shifted
+
+
+def test_a_probe_augmented_fc_wta_group_gets_its_own_labelled_row(table, tmp_path):
+    # Re-probes with shifted copies for the probe form a third row, after the shifted one;
+    # the mean is the three seeds' (oracle: (1.0 + 1.2 + 1.1) / 3 = 1.10; std 0.08).
+    _fc(tmp_path, "wta_fc_40ep.json", 0, 1.50)
+    _fc(tmp_path, "wta_fc_40ep_tied_shift2_cv5_s0.json", 0, 1.25, shift=2)
+    for seed, error in enumerate((1.0, 1.2, 1.1)):
+        _fc(tmp_path, f"wta_fc_40ep_tied_shift2_pshift2x2_cv5_s{seed}.json", seed, error,
+            shift=2, probe_shift=2)
+    plain, shifted, probed = table.wta_rows()
+    assert "| 1.25 |" in shifted and "pshift" not in shifted
+    assert probed.startswith("| `fc_wta` + 2-px training-image shifts + probe fitted on 2 "
+                             "2-px-shifted copies of each labelled image (augmentation not in "
+                             "the paper) |")
+    assert "| 1.10 ± 0.08 |" in probed and "3 seed(s)" in probed
+    assert "target met by the mean" in probed

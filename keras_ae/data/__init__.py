@@ -11,6 +11,7 @@ from keras_ae.data.loading import (
     make_dataset,
     read_idx_folder,
     resolve_source,
+    shifted_copies,
     to_float_images,
 )
 from keras_ae.data.semi import UNLABELLED, keep_labels, labelled_mask, semi_supervised_dataset

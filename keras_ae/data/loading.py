@@ -257,6 +257,38 @@ def shift_image(image, shift, seed):
     return _translate(image[None], tf.cast(offset, tf.int32)[None], shift)[0]
 
 
+def shifted_copies(images, shift, copies, seed=0, batch_size=10000):
+    """``copies`` translated versions of the whole array ``images`` (N, H, W[, C]): in each,
+    every image moved by its own random (dy, dx) in [-shift, shift]², zeros filling in (as
+    ``make_dataset(shift=...)`` moves them), drawn reproducibly from ``seed``; copy ``c`` differs
+    from copy ``c'``. For augmenting a fixed-feature evaluation such as a linear probe
+    (``keras_ae.evaluation.probe_features(train_copies=...)``).
+
+    Returns:
+        a list of ``copies`` float32 arrays shaped like ``images`` (uint8 is scaled to [0, 1]).
+    """
+    import tensorflow as tf
+
+    x = to_float_images(images)
+    shift = check_shift(shift, x.shape)
+    if not shift:
+        raise ValueError("shift must be >= 1 pixel for shifted copies (0 would copy the images "
+                         "unchanged).")
+    if isinstance(copies, bool) or not isinstance(copies, (int, np.integer)) or copies < 1:
+        raise ValueError(f"copies must be a whole number >= 1, got {copies!r}.")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int, got {seed!r}.")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+            or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    out = []
+    for c in range(copies):
+        parts = [shift_images(tf.constant(x[i:i + batch_size]), shift, (int(seed), c * 100003 + j))
+                 for j, i in enumerate(range(0, len(x), batch_size))]
+        out.append(np.concatenate([p.numpy() for p in parts]) if parts else x.copy())
+    return out
+
+
 def make_dataset(images, labels, batch_size=128, shuffle=True, seed=None, drop_remainder=None,
                  target="label", flatten=False, sample_weight=None, shift=0):
     """NumPy arrays -> a shuffled, batched, prefetched ``tf.data.Dataset``.
