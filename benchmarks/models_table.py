@@ -83,7 +83,8 @@ def _model_name(name, shift=0, images="training", probe_shift=0, probe_copies=0)
     paper)"; ``probe_shift``: the linear probe was also fitted on ``probe_copies`` moved copies
     of each labelled image."""
     moved = ([f"{shift}-px {images}-image shifts"] if shift else []) + (
-        [f"probe fitted on {probe_copies} {probe_shift}-px-shifted copies of each labelled image"]
+        [f"probe also fitted on {probe_copies} copies of each labelled image shifted by up to "
+         f"{probe_shift} px"]
         if probe_shift else [])
     return f"`{name}`" + "".join(f" + {m}" for m in moved) + (
         " (augmentation not in the paper)" if moved else "")

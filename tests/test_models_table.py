@@ -264,8 +264,8 @@ def test_a_probe_augmented_fc_wta_group_gets_its_own_labelled_row(table, tmp_pat
             shift=2, probe_shift=2)
     plain, shifted, probed = table.wta_rows()
     assert "| 1.25 |" in shifted and "pshift" not in shifted
-    assert probed.startswith("| `fc_wta` + 2-px training-image shifts + probe fitted on 2 "
-                             "2-px-shifted copies of each labelled image (augmentation not in "
-                             "the paper) |")
+    assert probed.startswith("| `fc_wta` + 2-px training-image shifts + probe also fitted on "
+                             "2 copies of each labelled image shifted by up to 2 px "
+                             "(augmentation not in the paper) |")
     assert "| 1.10 ± 0.08 |" in probed and "3 seed(s)" in probed
     assert "target met by the mean" in probed
