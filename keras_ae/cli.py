@@ -406,10 +406,21 @@ def cmd_probe(args):
 
     if args.epochs < 1 or args.batch_size < 1:
         raise CLIError("--epochs and --batch-size must be positive integers")
+    if args.copies is not None and not args.shift:
+        raise CLIError("--copies is for --shift N >= 1 (the probe's moved copies of each image)")
+    try:
+        copies = evaluation.check_probe_shift(args.shift, 1 if args.copies is None
+                                              else args.copies)
+    except ValueError as e:
+        raise CLIError(f"--shift/--copies: {e}") from None
     model = _load_model(args.model_file)
     x_train, y_train = _load_split(args, "train")
     x_test, y_test = _load_split(args, "test")
     _check_images_fit(model, x_train)
+    if copies:
+        from keras_ae.data.loading import check_shift
+
+        check_shift(args.shift, x_train.shape, name="--shift")  # before anything is encoded
     pool = None if args.pool == "none" else args.pool
     start = time.time()
     features = (evaluation.extract_features if args.stages == "top" else
@@ -419,9 +430,16 @@ def cmd_probe(args):
     except TypeError as e:
         raise CLIError(f"--stages all: {e}") from None
     test_features = features(model, x_test, pool_size=pool)
+    copy_features = None
+    if copies:
+        from keras_ae.data import shifted_copies
+
+        copy_features = [features(model, moved, pool_size=pool)
+                         for moved in shifted_copies(x_train, args.shift, copies, seed=args.seed)]
     report = {"model_file": args.model_file, "train_examples": int(len(x_train)),
               "test_examples": int(len(x_test)), "feature_dim": int(train_features.shape[1]),
               "pool_size": args.pool, "stages": args.stages,
+              "shift": args.shift, "copies": copies,
               "encode_seconds": round(time.time() - start, 2),
               "probes": {}}
     for spec in args.labels:
@@ -429,7 +447,7 @@ def cmd_probe(args):
             train_features, y_train, test_features, y_test,
             num_labels=evaluation.label_budget(spec), epochs=args.epochs,
             batch_size=args.batch_size, l2=args.l2, folds=args.folds, label_seed=args.seed,
-            seed=args.seed)
+            seed=args.seed, train_copies=copy_features)
         report["probes"][spec] = {
             "test_error_percent": 100.0 * result["test_error"],
             "train_error_percent": 100.0 * result["train_error"],
@@ -532,7 +550,13 @@ def build_parser():
     probe.add_argument("--stages", choices=["top", "all"], default="top",
                        help="stacked_conv_wta: probe the top stage's pooled maps, or every "
                             "stage's (each pooled on its own grid) concatenated")
-    probe.add_argument("--seed", type=int, default=0, help="seed of the label draw and the probe")
+    probe.add_argument("--shift", type=int, default=0,
+                       help="augmentation for the probe: also fit it on copies of each labelled "
+                            "image moved by up to N px at random (validation and test unmoved)")
+    probe.add_argument("--copies", type=int, default=None,
+                       help="with --shift: moved copies of each image (default 1)")
+    probe.add_argument("--seed", type=int, default=0,
+                       help="seed of the label draw, the moved copies and the probe")
     probe.add_argument("--out", default=None, help="also write the JSON report to this file")
     return parser
 

@@ -22,7 +22,7 @@ from keras_ae.training.schedules import SCHEDULES
 __all__ = ["encoder_of", "max_pool_features", "extract_features", "feature_activity",
            "train_linear_probe", "probe_features", "linear_probe", "L2_GRID", "SCHEDULES",
            "validation_split", "stratified_folds", "choose_on_held_out", "choose_weight_decay",
-           "label_budget", "label_budget_mask",
+           "label_budget", "label_budget_mask", "check_probe_shift",
            "l2_argument", "label_argument", "folds_argument"]
 
 
@@ -600,7 +600,8 @@ def probe_features(train_features, train_labels, test_features, test_labels, num
 def linear_probe(model, train_images, train_labels, test_images, test_labels, num_labels=None,
                  pool_size="auto", epochs=30, batch_size=128, learning_rate=1e-3, l2=0.0,
                  min_steps=1000, label_seed=0, seed=0, output_key=None,
-                 validation_fraction=1 / 6, folds=1, schedule="cosine", verbose=0):
+                 validation_fraction=1 / 6, folds=1, schedule="cosine", verbose=0, shift=0,
+                 copies=1):
     """Linear-probe error of ``model``'s features: encode, train softmax regression, test.
 
     Args:
@@ -613,19 +614,52 @@ def linear_probe(model, train_images, train_labels, test_images, test_labels, nu
             on a held-out part of the labelled examples or by k-fold cross-validation (see
             :func:`probe_features`).
         schedule: Adam's learning rate, ``"cosine"`` (annealed to zero) or ``"constant"``.
+        shift, copies: data augmentation for the probe (not for the encoder): with ``shift``
+            >= 1, the probe is also fitted on ``copies`` versions of each labelled training
+            image moved by up to ``shift`` pixels at random
+            (:func:`keras_ae.data.shifted_copies`, drawn from ``seed``), as
+            :func:`probe_features`' ``train_copies``: the weight decay's validation, the
+            standardisation and the test set stay on unmoved images. Every copy of the whole
+            training set is encoded (``copies`` times the encoding time).
 
     Returns:
         a dict with ``test_error`` and ``train_error`` (fractions), ``num_labels``,
-        ``feature_dim``, the probe's settings and the seconds spent encoding and fitting.
+        ``feature_dim``, the probe's settings (``shift``, ``augmented_copies``) and the
+        seconds spent encoding and fitting.
     """
+    copies = check_probe_shift(shift, copies)
+    if shift:
+        from keras_ae.data.loading import check_shift
+
+        check_shift(shift, np.shape(train_images))  # before anything is encoded
     start = time.perf_counter()
     train_features = extract_features(model, train_images, pool_size, output_key)
     test_features = extract_features(model, test_images, pool_size, output_key)
+    copy_features = None
+    if shift:
+        from keras_ae.data.loading import shifted_copies
+
+        copy_features = [extract_features(model, moved, pool_size, output_key)
+                         for moved in shifted_copies(train_images, shift, copies, seed=seed)]
     encode_s = time.perf_counter() - start
     result = probe_features(train_features, train_labels, test_features, test_labels,
                             num_labels=num_labels, epochs=epochs, batch_size=batch_size,
                             learning_rate=learning_rate, l2=l2, min_steps=min_steps,
                             label_seed=label_seed, seed=seed,
                             validation_fraction=validation_fraction, folds=folds,
-                            schedule=schedule, verbose=verbose)
-    return {**result, "pool_size": pool_size, "encode_seconds": round(encode_s, 2)}
+                            schedule=schedule, verbose=verbose, train_copies=copy_features)
+    return {**result, "pool_size": pool_size, "shift": shift,
+            "encode_seconds": round(encode_s, 2)}
+
+
+def check_probe_shift(shift, copies):
+    """Validates the probe's augmentation arguments (``shift`` pixels, ``copies`` per image);
+    returns the number of copies that will be fitted (0 without a shift)."""
+    if isinstance(shift, bool) or not isinstance(shift, (int, np.integer)) or shift < 0:
+        raise ValueError(f"shift must be a whole number of pixels >= 0, got {shift!r}.")
+    if isinstance(copies, bool) or not isinstance(copies, (int, np.integer)) or copies < 1:
+        raise ValueError(f"copies must be a whole number >= 1, got {copies!r}.")
+    if copies != 1 and not shift:
+        raise ValueError(f"copies={copies} needs shift >= 1 (the moved copies' largest offset "
+                         f"in pixels); without a shift nothing is copied.")
+    return int(copies) if shift else 0

@@ -426,3 +426,39 @@ def test_train_shift_augments_the_training_pipeline(bars_folder, tmp_path, monke
     assert cli.main(["train", "dense_autoencoder", "--dataset", bars_folder, "--epochs", "1",
                      "--batch-size", "16", "--out", out, "--no-export", "--shift", "8"]) == 1
     assert "shift=8 would move whole 16x16 images out of the frame" in capsys.readouterr().err
+
+
+def test_probe_shift_fits_moved_copies(bars_folder, tmp_path, capsys):
+    """probe --shift 1 --copies 2 is evaluation.linear_probe(shift=1, copies=2) on the saved
+    model (its moved copies drawn from --seed), and the report says so; --copies without
+    --shift, a bad count, and a shift too large for the images are one-line usage errors,
+    raised before anything is encoded."""
+    import keras
+
+    from keras_ae import evaluation, models
+    from keras_ae.data import load_arrays, to_float_images
+
+    model_file = str(tmp_path / "dense.keras")
+    models.build("dense_autoencoder", input_shape=[16, 16, 1], hidden_units=[8],
+                 code_size=4).save(model_file)
+    assert cli.main(["probe", model_file, "--dataset", bars_folder, "--labels", "30",
+                     "--l2", "0.001", "--epochs", "2", "--shift", "1", "--copies", "2"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["shift"], report["copies"]) == (1, 2)
+    x_train, y_train = load_arrays(bars_folder, "train")
+    x_test, y_test = load_arrays(bars_folder, "test")
+    expected = evaluation.linear_probe(
+        keras.saving.load_model(model_file), to_float_images(x_train), y_train,
+        to_float_images(x_test), y_test, num_labels=30, epochs=2, l2=0.001, shift=1, copies=2)
+    assert expected["augmented_copies"] == 2
+    assert report["probes"]["30"]["test_error_percent"] == pytest.approx(
+        100 * expected["test_error"])
+    assert report["probes"]["30"]["train_error_percent"] == pytest.approx(
+        100 * expected["train_error"])
+    for extra, code, message in (
+            (["--copies", "2"], 2, "--copies is for --shift N >= 1"),
+            (["--shift", "1", "--copies", "0"], 2, "copies must be a whole number >= 1"),
+            (["--shift", "-1"], 2, "shift must be a whole number of pixels >= 0"),
+            (["--shift", "8"], 1, "--shift=8 would move whole 16x16 images out of the frame")):
+        assert cli.main(["probe", model_file, "--dataset", bars_folder] + extra) == code
+        assert message in capsys.readouterr().err

@@ -468,3 +468,55 @@ def test_probe_copies_must_be_row_aligned_feature_arrays():
                                   train_copies=[x, x[:10]])
     plain = evaluation.probe_features(x, y, x, y, epochs=1, min_steps=5, train_copies=[])
     assert plain["augmented_copies"] == 0
+
+
+def test_linear_probe_shift_fits_moved_copies_of_the_training_images(monkeypatch):
+    """linear_probe(shift=2, copies=3): the probe gets, beside the unmoved training and test
+    features, three copies of the training features, each image moved by its own (dy, dx) in
+    [-2, 2]² (checked against NumPy: content kept away from the border, so a move loses nothing
+    and is a roll)."""
+    rng = np.random.default_rng(0)
+    x = np.zeros((40, 8, 8, 1), "float32")
+    x[:, 2:6, 2:6] = rng.random((40, 4, 4, 1))
+    y = np.arange(40) % 4
+    xt, yt = rng.random((12, 8, 8, 1)).astype("float32"), np.arange(12) % 4
+    flatten = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten()])
+    seen = {}
+    real = evaluation.probe_features
+
+    def spy(train_features, train_labels, test_features, test_labels, **kwargs):
+        seen.update(train=train_features, test=test_features, copies=kwargs["train_copies"])
+        return real(train_features, train_labels, test_features, test_labels, **kwargs)
+
+    monkeypatch.setattr(evaluation, "probe_features", spy)
+    result = evaluation.linear_probe(flatten, x, y, xt, yt, epochs=1, min_steps=5, shift=2,
+                                     copies=3, seed=5)
+    assert result["augmented_copies"] == 3 and result["shift"] == 2
+    np.testing.assert_array_equal(seen["train"], x.reshape(40, -1))
+    np.testing.assert_array_equal(seen["test"], xt.reshape(12, -1))
+    assert len(seen["copies"]) == 3
+    offsets = set()
+    for copy in seen["copies"]:
+        moved = copy.reshape(40, 8, 8)
+        for image, got in zip(x[..., 0], moved):
+            match = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)
+                     if np.array_equal(np.roll(image, (dy, dx), axis=(0, 1)), got)]
+            assert len(match) == 1
+            offsets.add(match[0])
+    assert len(offsets) > 10  # drawn at random, not one move for all
+    plain = evaluation.linear_probe(flatten, x, y, xt, yt, epochs=1, min_steps=5)
+    assert seen["copies"] is None and plain["augmented_copies"] == 0 and plain["shift"] == 0
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(shift=-1), ValueError, "shift must be a whole number of pixels >= 0"),
+    (dict(shift=1.5), ValueError, "shift must be a whole number"),
+    (dict(shift=1, copies=0), ValueError, "copies must be a whole number >= 1"),
+    (dict(copies=2), ValueError, "copies=2 needs shift >= 1"),
+    (dict(shift=4), ValueError, "shift=4 would move whole 8x8 images out of the frame"),
+])
+def test_linear_probe_bad_shift(kwargs, error, match):
+    flatten = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten()])
+    x, y = np.zeros((6, 8, 8, 1), "float32"), np.arange(6) % 3
+    with pytest.raises(error, match=match):
+        evaluation.linear_probe(flatten, x, y, x, y, epochs=1, min_steps=5, **kwargs)
