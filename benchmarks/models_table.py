@@ -346,10 +346,11 @@ def wta_rows():
                   # (the rule fixed before it ran, 2026-12-03).
                   ("fc_wta", tuple(tuple(f"wta_fc_40ep_tied_shift2_cv5_s{s}.json"
                                          for s in range(n)) for n in (3, 2, 1))),
-                  # Those three models re-probed with the probe also fitted on 2 copies of each
+                  # Those three models probed with the probe also fitted on 2 copies of each
                   # labelled image moved by up to 2 px (augmentation not in the paper): a row
                   # of its own with the seeds that exist (the rule fixed before it ran,
-                  # 2026-12-03).
+                  # 2026-12-03). Seed 0 re-probes the saved model; seeds 1-2, whose saved
+                  # models were lost, retrain with the same command in the same run (2026-12-07).
                   ("fc_wta", tuple(tuple(f"wta_fc_40ep_tied_shift2_pshift2x2_cv5_s{s}.json"
                                          for s in range(n)) for n in (3, 2, 1))),
                   ("conv_wta", (tuple(f"wta_conv_30ep_cv5_s{s}.json" for s in range(3)),
