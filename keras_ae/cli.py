@@ -8,6 +8,7 @@
     keras-ae evaluate runs/conv/model.keras --dataset mnist
     keras-ae export runs/conv/model.keras exported/conv_encoder
     keras-ae probe runs/conv/model.keras --dataset mnist --labels all 1000 100 --l2 auto
+    keras-ae probe runs/wta/model.keras --dataset mnist --labels 100 --shift 2 --copies 2
     keras-ae plot runs/conv/model.keras --dataset mnist --out runs/conv/plots
 
 The backend is Keras's: set ``KERAS_BACKEND=tensorflow|jax|torch``. Errors are one line on
