@@ -16,13 +16,23 @@ stderr and a non-zero exit status.
 """
 
 import argparse
-import inspect
 import json
+import math
 import os
 import sys
 import time
 
 from keras_ae.reporting import save_whole, write_whole
+
+
+#: The options of the models' training procedures (``ZooModel.procedure_options``), offered as
+#: ``train`` flags without importing the models (a test keeps the two in step).
+PROCEDURE_OPTIONS = {
+    "unsupervised_epochs": ("drsae", "how many of --epochs train without the cross-entropy "
+                                     "(phase 1; default half)"),
+    "fine_tune_epochs": ("stacked_autoencoder, stacked_conv_wta",
+                         "end-to-end epochs after the greedy stages (--epochs each; default 0)"),
+}
 
 
 class CLIError(Exception):
@@ -52,26 +62,18 @@ def _atomic_json(obj, path):
 
 
 def _evaluate(model, x, y, batch_size):
-    """Metrics of ``model`` on arrays: reconstruction MSE (NumPy) and, for classifiers, accuracy.
-
-    Reconstructions are the output of image-target models or the ``reconstruction_key`` entry of
-    dict outputs; class scores are the output of label-target models or the ``probabilities`` /
-    ``logits`` entry of dict outputs.
-    """
+    """Metrics of ``model`` on arrays: the reconstruction MSE (NumPy, against what the model
+    reconstructs: :meth:`ZooModel.reconstruction_target`, through the sparsity a WTA decoder was
+    trained with) and, for classifiers, accuracy."""
     import numpy as np
 
     metrics = {"examples": int(len(x))}
-    out = model.predict(x, batch_size=batch_size, verbose=0)
-    label_target = getattr(model, "fit_target", "image") == "label"
-    if isinstance(out, dict):
-        key = getattr(model, "reconstruction_key", None)
-        recon = out.get(key) if key else None
-        scores = out.get("probabilities", out.get("logits"))
-    else:
-        recon, scores = (None, out) if label_target else (out, None)
-    if recon is not None:
-        metrics["reconstruction_mse"] = float(np.mean((np.asarray(recon) - x) ** 2))
-    if scores is not None:
+    if getattr(model, "reconstructs", False):
+        recon = np.asarray(model.reconstruct(x, batch_size=batch_size))
+        metrics["reconstruction_mse"] = float(np.mean((recon - model.reconstruction_target(x)) ** 2))
+    if getattr(model, "fit_target", "image") == "label":
+        out = model.predict(x, batch_size=batch_size, verbose=0)
+        scores = out.get("probabilities", out.get("logits")) if isinstance(out, dict) else out
         metrics["accuracy"] = float(np.mean(np.argmax(scores, axis=-1) == y))
         metrics["error_percent"] = 100.0 * (1.0 - metrics["accuracy"])
     return metrics
@@ -87,27 +89,67 @@ def _load_split(args, split):
 
 
 def cmd_list(args):
-    from keras_ae import models
+    from keras_ae import catalog
 
-    width = max(len(n) for n in models.names())
-    for name in models.names():
-        print(f"{name:<{width}}  {models.describe(name)}")
+    width = max(len(n) for n in catalog.names())
+    for name in catalog.names():
+        family, description = catalog.MODELS[name]
+        print(f"{name:<{width}}  {family:<7}  {description}")
     return 0
 
 
-def cmd_train(args):
-    import keras
+def _procedure_flags(args):
+    """The model-specific procedure options given on the command line: ``{option: value}``."""
+    return {option: getattr(args, option) for option in PROCEDURE_OPTIONS
+            if getattr(args, option) is not None}
 
-    from keras_ae import models, visualize
-    from keras_ae.data import make_dataset
-    from keras_ae.export import export_saved_model
+
+def _check_procedure_flags(cls, args):
+    """A procedure flag the model does not take would be silently ignored: it is an error that
+    names the models that take it."""
+    from keras_ae import models
+
+    for option, value in _procedure_flags(args).items():
+        if option not in cls.procedure_options:
+            users = [n for n in models.names() if option in models.get(n).procedure_options]
+            raise CLIError(f"--{option.replace('_', '-')} applies to {', '.join(users)} only, "
+                           f"not {args.model}")
+    if args.labels is not None and not cls.accepts_unlabelled:
+        users = [n for n in models.names() if models.get(n).accepts_unlabelled]
+        raise CLIError(f"--labels needs a classifier that ignores unlabelled examples; "
+                       f"{args.model} has none (models that have one: {', '.join(users)})")
+
+
+def cmd_train(args):
+    from keras_ae import models
+    from keras_ae.reporting import check_writable_folder
 
     if args.epochs < 1 or args.batch_size < 1:
         raise CLIError("--epochs and --batch-size must be positive integers")
     if args.validation_size < 0:
         raise CLIError(f"--validation-size must be >= 0, got {args.validation_size}")
+    if args.shift < 0:
+        raise CLIError(f"--shift must be >= 0, got {args.shift}")
+    if args.model not in _catalog_names():
+        raise CLIError(f"unknown model {args.model!r}; registered models are: "
+                       f"{', '.join(_catalog_names())}")
+    overrides = _parse_overrides(args.set)
+    out = check_writable_folder(args.out, name="--out")  # before any data or training
+    if args.checkpoint_dir:
+        check_writable_folder(args.checkpoint_dir, name="--checkpoint-dir")
+
+    import keras
+
+    from keras_ae import visualize
+    from keras_ae.data import make_dataset
+    from keras_ae.export import export_saved_model
+
     cls = models.get(args.model)
-    _check_procedure_arguments(cls, args)
+    try:
+        models.check_config_fields(cls, overrides)
+    except ValueError as e:
+        raise CLIError(f"--set: {e}") from None
+    _check_procedure_flags(cls, args)
     x_train, y_train = _load_split(args, "train")
     x_test, y_test = _load_split(args, "test")
     held = args.validation_size
@@ -128,36 +170,32 @@ def cmd_train(args):
                            f"got {args.labels}")
         # only the training pipeline loses labels; train metrics below use them all
         y_fit = keep_labels(y_train, args.labels, seed=args.seed)
-    config = {"input_shape": list(x_train.shape[1:]), **_parse_overrides(args.set)}
-    if "num_classes" in inspect.signature(cls.__init__).parameters and "num_classes" not in config:
-        config["num_classes"] = int(max(y_train.max(), y_test.max()) + 1)
+    config = {"input_shape": list(x_train.shape[1:]), **overrides}
+    if _takes(cls, "num_classes"):
+        config.setdefault("num_classes", int(max(y_train.max(), y_test.max()) + 1))
     keras.utils.set_random_seed(args.seed)
     model = models.build(args.model, **config)
-    if args.learning_rate or args.lr_schedule != "constant":
-        from keras_ae.training import learning_rate
+    options = _procedure_flags(args)
+    try:
+        procedure = model.procedure(args.epochs, **options)
+    except ValueError as e:
+        raise CLIError(str(e)) from None
 
-        steps = args.epochs * (len(x_train) // args.batch_size)  # training batches are whole
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate(
-            args.learning_rate or model.default_learning_rate, args.lr_schedule, steps)))
-    else:
-        model.compile()
-
-    train = model.fit_pairs(make_dataset(x_train, y_fit, batch_size=args.batch_size,
-                                         seed=args.seed, shift=args.shift))
+    train = make_dataset(x_train, y_fit, batch_size=args.batch_size, seed=args.seed,
+                         shift=args.shift)
     # Per-epoch validation reads held-out training images, never the test split.
-    val = (model.fit_pairs(make_dataset(x_val, y_val, batch_size=args.batch_size, shuffle=False))
+    val = (make_dataset(x_val, y_val, batch_size=args.batch_size, shuffle=False)
            if held else None)
-    os.makedirs(args.out, exist_ok=True)
-    procedure = _procedure(model, args)
     print(f"Training {args.model} ({keras.backend.backend()} backend) on {len(x_train)} images "
           f"of shape {x_train.shape[1:]}: {procedure['description']}; writing to {args.out}")
     start = time.time()
-    history = _fit(model, procedure, args, x_train, y_train, train, val)
+    history = model.fit_procedure(train, args.epochs, validation_data=val,
+                                  learning_rate=args.learning_rate, lr_schedule=args.lr_schedule,
+                                  checkpoint_dir=args.checkpoint_dir, verbose=1, **options)
     seconds = time.time() - start
 
-    model_path = os.path.join(args.out, "model.keras")
-    save_whole(model, model_path)
-    _atomic_json(history, os.path.join(args.out, "history.json"))
+    save_whole(model, os.path.join(out, "model.keras"))
+    _atomic_json(history, os.path.join(out, "history.json"))
     metrics = {
         "model": args.model, "config": model.get_config(), "backend": keras.backend.backend(),
         "dataset": args.dataset or os.environ.get("KERAS_AE_DATA_DIR") or "shipped MNIST sample",
@@ -172,134 +210,33 @@ def cmd_train(args):
     }
     if held:
         metrics["validation"] = _evaluate(model, x_val, y_val, args.batch_size)
-    _atomic_json(metrics, os.path.join(args.out, "metrics.json"))
-    n = min(16, len(x_test))
-    recon = model.reconstruct(x_test[:n]) if (model.reconstruction_key or model.fit_target == "image") else None
-    if recon is not None:
+    _atomic_json(metrics, os.path.join(out, "metrics.json"))
+    if model.reconstructs:
+        n = min(16, len(x_test))
         visualize.save_reconstructions(
-            x_test[:n], recon, os.path.join(args.out, "reconstructions.png"),
+            model.reconstruction_target(x_test[:n]), model.reconstruct(x_test[:n]),
+            os.path.join(out, "reconstructions.png"),
             title=f"{args.model}: test inputs (top) and reconstructions (bottom), "
-                  f"MSE {metrics['test'].get('reconstruction_mse', float('nan')):.4f}")
+                  f"MSE {metrics['test']['reconstruction_mse']:.4f}")
     if not args.no_export:
-        export_saved_model(model.encoder, os.path.join(args.out, "encoder_savedmodel"), overwrite=True)
+        export_saved_model(model.encoder, os.path.join(out, "encoder_savedmodel"), overwrite=True)
     summary = ", ".join(f"{k}={v:.4g}" for k, v in metrics["test"].items() if k != "examples")
     print(f"Done in {seconds:.1f}s. Test: {summary}. Files in {args.out}: "
-          + ", ".join(sorted(os.listdir(args.out))))
+          + ", ".join(sorted(os.listdir(out))))
     return 0
 
 
-def _greedy_classes():
-    from keras_ae.models import StackedAutoencoder, StackedConvWTA
+def _takes(cls, field):
+    import inspect
 
-    return (StackedAutoencoder, StackedConvWTA)
-
-
-def _unlabelled_capable():
-    """Models whose classifier ignores examples labelled UNLABELLED (-1): SWWAE (its compiled
-    cross-entropy's ignore_class) and DrSAE (its own loss)."""
-    from keras_ae.models import DrSAE, SWWAE
-
-    return (DrSAE, SWWAE)
+    return any(field in inspect.signature(klass.__init__).parameters
+               for klass in cls.__mro__ if "__init__" in vars(klass))
 
 
-def _check_procedure_arguments(cls, args):
-    """Flags that only some models use (--unsupervised-epochs: the two-phase DrSAE;
-    --fine-tune-epochs: the greedy stacks; --labels: classifiers that ignore unlabelled
-    examples; --shift and --lr-schedule: not stacked_autoencoder's greedy pre-training):
-    anywhere else they would be silently ignored, so they are errors."""
-    from keras_ae import models
-    from keras_ae.models import DrSAE, StackedAutoencoder
+def _catalog_names():
+    from keras_ae import catalog
 
-    def users(kinds):
-        return ", ".join(n for n in models.names() if issubclass(models.get(n), kinds))
-
-    if args.unsupervised_epochs is not None:
-        if not issubclass(cls, DrSAE):
-            raise CLIError(f"--unsupervised-epochs applies to {users(DrSAE)} only, "
-                           f"not {args.model}")
-        if not 0 <= args.unsupervised_epochs <= args.epochs:
-            raise CLIError(f"--unsupervised-epochs must be between 0 and --epochs "
-                           f"({args.epochs}), got {args.unsupervised_epochs}")
-    if args.labels is not None and not issubclass(cls, _unlabelled_capable()):
-        raise CLIError(f"--labels needs a classifier that ignores unlabelled examples; "
-                       f"{args.model} has none (models that have one: "
-                       f"{users(_unlabelled_capable())})")
-    if args.shift:
-        if args.shift < 0:
-            raise CLIError(f"--shift must be >= 0, got {args.shift}")
-        if issubclass(cls, StackedAutoencoder):
-            raise CLIError(f"--shift: {args.model}'s greedy pre-training trains on the images "
-                           f"as they are")
-    if args.lr_schedule != "constant" and issubclass(cls, StackedAutoencoder):
-        raise CLIError(f"--lr-schedule {args.lr_schedule}: {args.model}'s greedy pre-training "
-                       f"keeps a constant rate")
-    if args.fine_tune_epochs:
-        if not issubclass(cls, _greedy_classes()):
-            raise CLIError(f"--fine-tune-epochs applies to the greedily trained models "
-                           f"({users(_greedy_classes())}) only, not {args.model}")
-        if args.fine_tune_epochs < 0:
-            raise CLIError(f"--fine-tune-epochs must be >= 0, got {args.fine_tune_epochs}")
-
-
-def _procedure(model, args):
-    """How ``train`` fits ``model``: its paper's procedure where it has one. DrSAE trains in two
-    phases (reconstruction + sparsity, then + cross-entropy: ``DrSAEPhaseSwitch``); stacked
-    models train greedily, ``--epochs`` per stage, then optionally end to end."""
-    from keras_ae.models import DrSAE
-
-    if isinstance(model, DrSAE):
-        first = args.epochs // 2 if args.unsupervised_epochs is None else args.unsupervised_epochs
-        weight = model.get_config()["classification_weight"]
-        return {"kind": "two_phase", "unsupervised_epochs": first,
-                "discriminative_epochs": args.epochs - first, "classification_weight": weight,
-                "description": f"{first} unsupervised epoch(s) (reconstruction + sparsity), then "
-                               f"{args.epochs - first} with the cross-entropy (weight {weight:g})"}
-    if isinstance(model, _greedy_classes()):
-        tune = args.fine_tune_epochs
-        return {"kind": "greedy", "epochs_per_stage": args.epochs, "fine_tune_epochs": tune,
-                "description": f"greedily, {args.epochs} epoch(s) per stage, then "
-                               + (f"{tune} end-to-end epoch(s)" if tune else
-                                  "no end-to-end fine-tuning (--fine-tune-epochs N)")}
-    return {"kind": "fit", "description": f"{args.epochs} epoch(s)"}
-
-
-def _fit(model, procedure, args, x_train, y_train, train, val):
-    """Trains ``model`` by ``procedure``; returns its history as a JSON-ready dict (for greedy
-    training, one entry per stage and one for fine-tuning). With ``--checkpoint-dir`` every fit
-    checkpoints each epoch (greedy procedures: one folder per stage inside) and a rerun resumes."""
-    from keras_ae.data import make_dataset
-    from keras_ae.models import DrSAEPhaseSwitch, StackedConvWTA, train_greedily
-    from keras_ae.training import greedy_pretrain, resumable_fit
-
-    folder = args.checkpoint_dir
-
-    def fit(name, epochs, callbacks=()):
-        """One end-to-end fit of ``model`` on ``train``, checkpointed in ``folder``/``name``."""
-        where = folder and (os.path.join(folder, name) if name else folder)
-        return resumable_fit(model, train, epochs, where, callbacks=callbacks,
-                             validation_data=val, verbose=1,
-                             shuffle=False)  # the pipelines shuffle themselves
-
-    if procedure["kind"] == "fit":
-        return fit(None, args.epochs)
-    if procedure["kind"] == "two_phase":
-        return fit(None, args.epochs, callbacks=[DrSAEPhaseSwitch(
-            procedure["unsupervised_epochs"], procedure["classification_weight"])])
-    rate = args.learning_rate or model.default_learning_rate
-    tune = procedure["fine_tune_epochs"]
-    if isinstance(model, StackedConvWTA):
-        images = make_dataset(x_train, y_train, batch_size=args.batch_size, seed=args.seed,
-                              shift=args.shift)
-        return train_greedily(model, images, epochs=args.epochs, fine_tune_epochs=tune,
-                              learning_rate=rate, lr_schedule=args.lr_schedule, verbose=1,
-                              checkpoint_dir=folder)
-    histories = greedy_pretrain(model, x_train, epochs=args.epochs, batch_size=args.batch_size,
-                                learning_rate=rate, verbose=1, checkpoint_dir=folder,
-                                later=[os.path.join(folder, "fine_tune")] if folder else ())
-    out = {f"stage{i}": history for i, history in enumerate(histories)}
-    if tune:
-        out["fine_tune"] = fit("fine_tune", tune)
-    return out
+    return catalog.names()
 
 
 def _load_model(path):
@@ -313,6 +250,13 @@ def _load_model(path):
         return keras.saving.load_model(path)
     except Exception as e:  # a corrupt or foreign file: say so in one line
         raise CLIError(f"cannot load {path} as a Keras model: {str(e).splitlines()[0]}") from None
+
+
+def _load_zoo_model(path):
+    model = _load_model(path)
+    if getattr(model, "_zoo_config", None) is None:
+        raise CLIError(f"{path} holds a {type(model).__name__}, not a keras-ae model")
+    return model
 
 
 def _check_images_fit(model, x):
@@ -346,32 +290,32 @@ def _filter_kernel(model):
 
 
 def cmd_plot(args):
-    from keras_ae import evaluation, visualize
-    from keras_ae.models import ZooModel
-    from keras_ae.models import drsae
+    from keras_ae.reporting import check_writable_folder
 
-    model = _load_model(args.model_file)
-    if not isinstance(model, ZooModel):
-        raise CLIError(f"{args.model_file} holds a {type(model).__name__}, not a keras-ae model")
     if args.examples < 1:
         raise CLIError(f"--examples must be >= 1, got {args.examples}")
+    out = check_writable_folder(args.out, name="--out")
+
+    from keras_ae import evaluation, visualize
+
+    model = _load_zoo_model(args.model_file)
     x, y = _load_split(args, args.split)
     _check_images_fit(model, x)
     x, y = x[: args.examples], y[: args.examples]
-    os.makedirs(args.out, exist_ok=True)
     name = model.get_config().get("name", type(model).__name__)
     written, skipped = {}, {}
 
     def draw(key, make):
         try:
-            written[key] = make(os.path.join(args.out, f"{key}.png"))
+            written[key] = make(os.path.join(out, f"{key}.png"))
         except ValueError as e:  # nothing of that kind to draw: say why
             skipped[key] = str(e).splitlines()[0]
 
-    if model.reconstruction_key or model.fit_target == "image":
+    if model.reconstructs:
         n = min(16, len(x))
         draw("reconstructions", lambda path: visualize.save_reconstructions(
-            x[:n], model.reconstruct(x[:n]), path, title=f"{name}: inputs and reconstructions"))
+            model.reconstruction_target(x[:n]), model.reconstruct(x[:n]), path,
+            title=f"{name}: inputs and reconstructions"))
     kernel, source = _filter_kernel(model)
     if kernel is None:
         skipped["filters"] = source
@@ -381,13 +325,9 @@ def cmd_plot(args):
     features = evaluation.extract_features(model, x)
     draw("codes", lambda path: visualize.save_codes(
         features, y, path, title=f"{name}: codes of {len(x)} {args.split} images"))
-    if isinstance(model, drsae.DrSAE):
-        stats = drsae.unit_statistics(model, x, y)
-        units = drsae.label_units(stats)
-        draw("prototypes", lambda path: drsae.save_prototypes(model, stats, units, path))
-        draw("part_units", lambda path: drsae.save_part_units(model, stats, units, path))
-        draw("activity", lambda path: drsae.save_activity_over_iterations(
-            stats, units, path, title=f"{name}: activity over the iterations"))
+    analysis = model.save_analysis(x, y, out)  # the family's own pictures (DrSAE's units)
+    written.update(analysis["files"])
+    skipped.update(analysis["skipped"])
     print(json.dumps({"files": written, "skipped": skipped}, indent=2, sort_keys=True))
     return 0
 
@@ -403,57 +343,38 @@ def cmd_export(args):
 
 
 def cmd_probe(args):
-    from keras_ae import evaluation
-
     if args.epochs < 1 or args.batch_size < 1:
         raise CLIError("--epochs and --batch-size must be positive integers")
     if args.copies is not None and not args.shift:
         raise CLIError("--copies is for --shift N >= 1 (the probe's moved copies of each image)")
+    if args.out:
+        from keras_ae.reporting import check_writable_folder
+
+        check_writable_folder(os.path.dirname(os.path.abspath(args.out)), name="--out")
+    from keras_ae import evaluation
+
     try:
-        copies = evaluation.check_probe_shift(args.shift, 1 if args.copies is None
-                                              else args.copies)
+        evaluation.check_probe_shift(args.shift, 1 if args.copies is None else args.copies)
     except ValueError as e:
         raise CLIError(f"--shift/--copies: {e}") from None
+
     model = _load_model(args.model_file)
     x_train, y_train = _load_split(args, "train")
     x_test, y_test = _load_split(args, "test")
     _check_images_fit(model, x_train)
-    if copies:
+    if args.shift:
         from keras_ae.data.loading import check_shift
 
         check_shift(args.shift, x_train.shape, name="--shift")  # before anything is encoded
-    pool = None if args.pool == "none" else args.pool
-    start = time.time()
-    features = (evaluation.extract_features if args.stages == "top" else
-                evaluation.all_stage_features)
-    try:
-        train_features = features(model, x_train, pool_size=pool)
-    except TypeError as e:
-        raise CLIError(f"--stages all: {e}") from None
-    test_features = features(model, x_test, pool_size=pool)
-    copy_features = None
-    if copies:
-        from keras_ae.data import shifted_copies
-
-        copy_features = [features(model, moved, pool_size=pool)
-                         for moved in shifted_copies(x_train, args.shift, copies, seed=args.seed)]
-    report = {"model_file": args.model_file, "train_examples": int(len(x_train)),
-              "test_examples": int(len(x_test)), "feature_dim": int(train_features.shape[1]),
-              "pool_size": args.pool, "stages": args.stages,
-              "shift": args.shift, "copies": copies,
-              "encode_seconds": round(time.time() - start, 2),
-              "probes": {}}
-    for spec in args.labels:
-        result = evaluation.probe_features(
-            train_features, y_train, test_features, y_test,
-            num_labels=evaluation.label_budget(spec), epochs=args.epochs,
-            batch_size=args.batch_size, l2=args.l2, folds=args.folds, label_seed=args.seed,
-            seed=args.seed, train_copies=copy_features)
-        report["probes"][spec] = {
-            "test_error_percent": 100.0 * result["test_error"],
-            "train_error_percent": 100.0 * result["train_error"],
-            "num_labels": result["num_labels"], "l2": result["probe"]["l2"],
-            "l2_selection": result["l2_selection"], "fit_seconds": result["fit_seconds"]}
+    if args.stages == "all" and not hasattr(model, "stage_encoder"):
+        raise CLIError(f"--stages all: every stage's features need a stacked model with "
+                       f"stage_encoder() (stacked_conv_wta), got {type(model).__name__}")
+    report = evaluation.probe_report(
+        model, x_train, y_train, x_test, y_test, budgets=args.labels,
+        pool_size=None if args.pool == "none" else args.pool, stages=args.stages,
+        epochs=args.epochs, batch_size=args.batch_size, l2=args.l2, folds=args.folds,
+        shift=args.shift, copies=1 if args.copies is None else args.copies, seed=args.seed)
+    report = {"model_file": args.model_file, **report, "pool_size": args.pool}
     text = json.dumps(report, indent=2, sort_keys=True)
     if args.out:
         write_whole({args.out: text})
@@ -508,12 +429,9 @@ def build_parser():
                             "epoch here (greedy stacks: a folder per stage inside), and resume "
                             "from it when it exists: rerun the same command after an "
                             "interruption")
-    train.add_argument("--unsupervised-epochs", type=int, default=None,
-                       help="drsae: how many of --epochs train without the cross-entropy "
-                            "(phase 1; default half)")
-    train.add_argument("--fine-tune-epochs", type=int, default=0,
-                       help="stacked_autoencoder, stacked_conv_wta: end-to-end epochs after the "
-                            "greedy stages (--epochs each)")
+    for option, (users, text) in PROCEDURE_OPTIONS.items():
+        train.add_argument(f"--{option.replace('_', '-')}", type=int, default=None,
+                           help=f"{users}: {text}")
 
     evaluate = sub.add_parser("evaluate", help="evaluate a saved .keras model on a split")
     evaluate.add_argument("model_file")
@@ -538,15 +456,15 @@ def build_parser():
     probe.add_argument("model_file")
     data_args(probe)
     probe.add_argument("--labels", nargs="+", default=["all"],
-                       type=_evaluation_argument("label_argument"),
+                       type=label_argument,
                        help="labelled training examples per probe: 'all' or a count (balanced "
                             "per class), e.g. --labels all 1000 100")
-    probe.add_argument("--l2", default="auto", type=_evaluation_argument("l2_argument"),
+    probe.add_argument("--l2", default="auto", type=l2_argument,
                        help="the probe's weight decay, or 'auto': chosen on held-out labels")
-    probe.add_argument("--folds", default=1, type=_evaluation_argument("folds_argument"),
+    probe.add_argument("--folds", default=1, type=folds_argument,
                        help="with --l2 auto: 1 holds out a sixth of the labels, k >= 2 k-fold CV")
     probe.add_argument("--epochs", type=int, default=30, help="the probe's training epochs")
-    probe.add_argument("--pool", default="auto", type=_evaluation_argument("pool_argument"),
+    probe.add_argument("--pool", default="auto", type=pool_argument,
                        help="feature maps: max-pool window, 'auto' (about 4x4 regions) or 'none'")
     probe.add_argument("--stages", choices=["top", "all"], default="top",
                        help="stacked_conv_wta: probe the top stage's pooled maps, or every "
@@ -562,16 +480,89 @@ def build_parser():
     return parser
 
 
-def _evaluation_argument(name):
-    """``keras_ae.evaluation.<name>`` as an argparse type, imported only when a probe argument is
-    parsed (the other commands do not need Keras's import time)."""
-    def parse(text):
-        from keras_ae import evaluation
+def l2_argument(text):
+    """An ``argparse`` type for a probe's weight decay: ``"auto"`` or a finite number >= 0.
 
-        return getattr(evaluation, name)(text)
+    Raises:
+        argparse.ArgumentTypeError: anything else (argparse reports it as a usage error).
+    """
+    if text == "auto":
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a finite number >= 0, got {text!r}")
+    return value
 
-    parse.__name__ = name
-    return parse
+
+def label_argument(text):
+    """An ``argparse`` type for a labelled-set size: ``"all"`` or an int >= 1, kept as text (a
+    results key); :func:`label_budget` turns it into a ``num_labels``."""
+    from keras_ae.checks import label_budget
+
+    try:
+        return "all" if label_budget(text) is None else str(label_budget(text))
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def folds_argument(text):
+    """An ``argparse`` type for ``folds``: an int >= 1 (1: one held-out part; k: k-fold)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an int >= 1, got {text!r}")
+    return value
+
+
+def pool_argument(text):
+    """An ``argparse`` type for a feature-map pooling window (:func:`extract_features`'s
+    ``pool_size``): ``"auto"``, ``"none"`` (kept as text) or an int >= 1."""
+    if text in ("auto", "none"):
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 'auto', 'none' or an int >= 1, got {text!r}")
+    return value
+
+
+def quiet():
+    """Silences third-party start-up logs before TensorFlow is imported (a user's own settings
+    win): TensorFlow's C++ logging and gRPC's through their variables; the lines TensorFlow
+    writes before its logging is set up (CUDA probing on a machine without a GPU, oneDNN's
+    notice) go to a buffer while it and Keras are imported, and are shown only if the import
+    fails."""
+    for key, value in (("TF_CPP_MIN_LOG_LEVEL", "3"), ("GRPC_VERBOSITY", "ERROR")):
+        os.environ.setdefault(key, value)
+    if "tensorflow" in sys.modules:
+        return
+    import tempfile
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as buffer:
+        os.dup2(buffer.fileno(), 2)
+        try:
+            import tensorflow  # noqa: F401
+            import keras  # noqa: F401
+        except BaseException:
+            os.dup2(saved, 2)
+            buffer.seek(0)
+            sys.stderr.write(buffer.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+    import absl.logging
+
+    absl.logging.set_verbosity(absl.logging.ERROR)
 
 
 def main(argv=None):
@@ -581,6 +572,8 @@ def main(argv=None):
         if args.command is None:
             parser.print_help()
             return 2
+        if args.command != "list":
+            quiet()
         return {"list": cmd_list, "train": cmd_train, "evaluate": cmd_evaluate,
                 "export": cmd_export, "probe": cmd_probe, "plot": cmd_plot}[args.command](args)
     except CLIError as e:

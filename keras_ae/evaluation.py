@@ -8,13 +8,13 @@ Keras. ``num_labels`` trains the probe on only that many labelled examples (bala
 via :func:`keras_ae.data.keep_labels`), the semi-supervised setting of 100 / 1000 labels.
 """
 
-import argparse
 import math
 import time
 
 import keras
 import numpy as np
 
+from keras_ae.checks import label_budget
 from keras_ae.data.semi import keep_labels, labelled_mask
 from keras_ae.training import schedules
 from keras_ae.training.schedules import SCHEDULES
@@ -22,8 +22,8 @@ from keras_ae.training.schedules import SCHEDULES
 __all__ = ["encoder_of", "max_pool_features", "extract_features", "feature_activity",
            "train_linear_probe", "probe_features", "linear_probe", "L2_GRID", "SCHEDULES",
            "validation_split", "stratified_folds", "choose_on_held_out", "choose_weight_decay",
-           "label_budget", "label_budget_mask", "check_probe_shift",
-           "l2_argument", "label_argument", "folds_argument"]
+           "label_budget", "label_budget_mask", "check_probe_shift", "is_weight_decay",
+           "encode_for_probe", "probe_report"]
 
 
 def encoder_of(model):
@@ -80,6 +80,8 @@ def extract_features(model, images, pool_size="auto", output_key=None, batch_siz
         float32 array (N, features).
     """
     encoder = encoder_of(model)
+    if output_key is None:
+        output_key = getattr(model, "feature_key", None)
     images = np.asarray(images)
     if images.dtype == np.uint8:
         images = images.astype(np.float32) / 255.0
@@ -242,7 +244,7 @@ def _head_errors(model, num_classes, features, labels, mean, std):
 L2_GRID = (0.0, 1e-5, 1e-4, 1e-3, 1e-2)
 
 
-def _is_weight_decay(value):
+def is_weight_decay(value):
     """Whether ``value`` is a usable weight decay: a real number (not a bool), finite, >= 0."""
     return (isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool)
             and math.isfinite(value) and value >= 0)
@@ -254,79 +256,16 @@ def _l2_candidates(l2):
     values = list(l2) if isinstance(l2, (list, tuple, np.ndarray)) else [l2]
     if not values:
         raise ValueError("l2 must not be an empty sequence.")
-    if not all(map(_is_weight_decay, values)):
+    if not all(map(is_weight_decay, values)):
         raise ValueError(f"l2 must be a finite number >= 0, a sequence of them or 'auto', "
                          f"got {l2!r}.")
     return [float(v) for v in values]
 
 
-def l2_argument(text):
-    """An ``argparse`` type for a probe's weight decay: ``"auto"`` or a finite number >= 0.
-
-    Raises:
-        argparse.ArgumentTypeError: anything else (argparse reports it as a usage error).
-    """
-    if text == "auto":
-        return text
-    try:
-        value = float(text)
-    except ValueError:
-        value = None
-    if not _is_weight_decay(value):
-        raise argparse.ArgumentTypeError(f"expected 'auto' or a finite number >= 0, got {text!r}")
-    return value
 
 
-def label_budget(spec):
-    """A labelled-set size as scripts take it: ``"all"`` (or ``None``) gives ``None`` (every
-    label), a positive int or its text gives that int.
-
-    Raises:
-        ValueError: anything else.
-    """
-    if spec is None or spec == "all":
-        return None
-    try:
-        value = int(spec)
-    except (TypeError, ValueError):
-        value = 0
-    if isinstance(spec, bool) or value < 1 or str(value) != str(spec).strip():
-        raise ValueError(f"a label budget must be 'all' or an int >= 1, got {spec!r}.")
-    return value
 
 
-def label_argument(text):
-    """An ``argparse`` type for a labelled-set size: ``"all"`` or an int >= 1, kept as text (a
-    results key); :func:`label_budget` turns it into a ``num_labels``."""
-    try:
-        return "all" if label_budget(text) is None else str(label_budget(text))
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
-
-
-def folds_argument(text):
-    """An ``argparse`` type for ``folds``: an int >= 1 (1: one held-out part; k: k-fold)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an int >= 1, got {text!r}")
-    return value
-
-
-def pool_argument(text):
-    """An ``argparse`` type for a feature-map pooling window (:func:`extract_features`'s
-    ``pool_size``): ``"auto"``, ``"none"`` (kept as text) or an int >= 1."""
-    if text in ("auto", "none"):
-        return text
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected 'auto', 'none' or an int >= 1, got {text!r}")
-    return value
 
 
 def label_budget_mask(labels, num_labels=None, seed=0):
@@ -601,7 +540,7 @@ def linear_probe(model, train_images, train_labels, test_images, test_labels, nu
                  pool_size="auto", epochs=30, batch_size=128, learning_rate=1e-3, l2=0.0,
                  min_steps=1000, label_seed=0, seed=0, output_key=None,
                  validation_fraction=1 / 6, folds=1, schedule="cosine", verbose=0, shift=0,
-                 copies=1):
+                 copies=1, stages="top"):
     """Linear-probe error of ``model``'s features: encode, train softmax regression, test.
 
     Args:
@@ -610,6 +549,8 @@ def linear_probe(model, train_images, train_labels, test_images, test_labels, nu
             chosen with ``label_seed``); ``None`` uses all. Standardisation statistics come from
             all training features (no labels needed for them).
         pool_size, output_key: see :func:`extract_features`.
+        stages: ``"top"``, or ``"all"``: every stage of a stacked model, each pooled on its own
+            grid, concatenated (:func:`all_stage_features`).
         l2, validation_fraction, folds: a fixed weight decay, or ``"auto"`` / candidates chosen
             on a held-out part of the labelled examples or by k-fold cross-validation (see
             :func:`probe_features`).
@@ -627,29 +568,81 @@ def linear_probe(model, train_images, train_labels, test_images, test_labels, nu
         ``feature_dim``, the probe's settings (``shift``, ``augmented_copies``) and the
         seconds spent encoding and fitting.
     """
+    encoded = encode_for_probe(model, train_images, test_images, pool_size=pool_size,
+                               output_key=output_key, stages=stages, shift=shift, copies=copies,
+                               seed=seed)
+    result = probe_features(encoded["train"], train_labels, encoded["test"], test_labels,
+                            num_labels=num_labels, epochs=epochs, batch_size=batch_size,
+                            learning_rate=learning_rate, l2=l2, min_steps=min_steps,
+                            label_seed=label_seed, seed=seed,
+                            validation_fraction=validation_fraction, folds=folds,
+                            schedule=schedule, verbose=verbose, train_copies=encoded["copies"])
+    return {**result, "pool_size": pool_size, "shift": shift,
+            "encode_seconds": encoded["seconds"]}
+
+
+def encode_for_probe(model, train_images, test_images, pool_size="auto", output_key=None,
+                     stages="top", shift=0, copies=1, seed=0):
+    """The features a probe needs, encoded once: ``{"train", "test", "copies", "seconds"}``
+    (``copies``: the features of ``copies`` moved versions of the training images when
+    ``shift`` >= 1, else ``None``). ``stages="all"``: every stage of a stacked model
+    (:func:`all_stage_features`)."""
     copies = check_probe_shift(shift, copies)
+    if stages not in ("top", "all"):
+        raise ValueError(f"stages must be 'top' or 'all', got {stages!r}.")
     if shift:
         from keras_ae.data.loading import check_shift
 
         check_shift(shift, np.shape(train_images))  # before anything is encoded
     start = time.perf_counter()
-    train_features = extract_features(model, train_images, pool_size, output_key)
-    test_features = extract_features(model, test_images, pool_size, output_key)
-    copy_features = None
-    if shift:
+    if stages == "all":
+        def features(images):
+            return all_stage_features(model, images, pool_size)
+    else:
+        def features(images):
+            return extract_features(model, images, pool_size, output_key)
+    progress = keras.utils.Progbar(2 + copies, stateful_metrics=None, verbose=1) \
+        if len(train_images) >= 10000 else None
+    out = {"train": features(train_images)}
+    progress and progress.add(1)
+    out["test"] = features(test_images)
+    progress and progress.add(1)
+    out["copies"] = None
+    if copies:
         from keras_ae.data.loading import shifted_copies
 
-        copy_features = [extract_features(model, moved, pool_size, output_key)
-                         for moved in shifted_copies(train_images, shift, copies, seed=seed)]
-    encode_s = time.perf_counter() - start
-    result = probe_features(train_features, train_labels, test_features, test_labels,
-                            num_labels=num_labels, epochs=epochs, batch_size=batch_size,
-                            learning_rate=learning_rate, l2=l2, min_steps=min_steps,
-                            label_seed=label_seed, seed=seed,
-                            validation_fraction=validation_fraction, folds=folds,
-                            schedule=schedule, verbose=verbose, train_copies=copy_features)
-    return {**result, "pool_size": pool_size, "shift": shift,
-            "encode_seconds": round(encode_s, 2)}
+        out["copies"] = []
+        for moved in shifted_copies(train_images, shift, copies, seed=seed):
+            out["copies"].append(features(moved))
+            progress and progress.add(1)
+    out["seconds"] = round(time.perf_counter() - start, 2)
+    return out
+
+
+def probe_report(model, train_images, train_labels, test_images, test_labels,
+                 budgets=("all",), pool_size="auto", stages="top", epochs=30, batch_size=128,
+                 l2="auto", folds=1, shift=0, copies=1, seed=0):
+    """Linear probes of ``model``'s features with each label budget (``"all"`` or a count):
+    the features are encoded once, each budget draws its labels with ``seed``. Returns a
+    JSON-ready dict (what ``keras-ae probe`` prints): ``feature_dim``, ``encode_seconds`` and
+    per budget ``test_error_percent``, ``train_error_percent``, ``l2``, ``l2_selection``."""
+    encoded = encode_for_probe(model, train_images, test_images, pool_size=pool_size,
+                               stages=stages, shift=shift, copies=copies, seed=seed)
+    report = {"train_examples": int(len(train_images)), "test_examples": int(len(test_images)),
+              "feature_dim": int(encoded["train"].shape[1]), "pool_size": pool_size,
+              "stages": stages, "shift": shift, "copies": check_probe_shift(shift, copies),
+              "encode_seconds": encoded["seconds"], "probes": {}}
+    for spec in budgets:
+        result = probe_features(
+            encoded["train"], train_labels, encoded["test"], test_labels,
+            num_labels=label_budget(spec), epochs=epochs, batch_size=batch_size, l2=l2,
+            folds=folds, label_seed=seed, seed=seed, train_copies=encoded["copies"])
+        report["probes"][str(spec)] = {
+            "test_error_percent": 100.0 * result["test_error"],
+            "train_error_percent": 100.0 * result["train_error"],
+            "num_labels": result["num_labels"], "l2": result["probe"]["l2"],
+            "l2_selection": result["l2_selection"], "fit_seconds": result["fit_seconds"]}
+    return report
 
 
 def check_probe_shift(shift, copies):

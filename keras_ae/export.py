@@ -19,6 +19,8 @@ import tempfile
 
 import keras
 
+from keras_ae.reporting import check_writable_folder
+
 
 def _input_specs(model, input_name):
     import tensorflow as tf
@@ -53,7 +55,7 @@ def _export_via_tensorflow_subprocess(model, path, input_name, output_name):
         keras_file = os.path.join(tmp, "model.keras")
         model.save(keras_file)
         env = dict(os.environ, KERAS_BACKEND="tensorflow")
-        cmd = [sys.executable, "-m", "keras_ae.export", keras_file, path,
+        cmd = [sys.executable, "-m", "keras_ae.export_worker", keras_file, path,
                "--input-name", input_name, "--output-name", output_name]
         result = subprocess.run(cmd, env=env, capture_output=True, text=True)
         if result.returncode != 0:
@@ -77,9 +79,9 @@ def export_saved_model(model, path, input_name="images", output_name="code", ove
     """
     path = os.path.abspath(os.fspath(path))
     if os.path.exists(path) and not overwrite:
-        raise FileExistsError(f"Export path {path} already exists; pass overwrite=True to replace it.")
-    parent = os.path.dirname(path)
-    os.makedirs(parent, exist_ok=True)
+        raise FileExistsError(f"Export path {path} already exists; overwrite it (overwrite=True, "
+                              f"keras-ae export --overwrite) or choose another path.")
+    parent = check_writable_folder(os.path.dirname(path), name="export path")
     tmp = tempfile.mkdtemp(prefix=".tmp_export_", dir=parent)
     staging = os.path.join(tmp, "saved_model")
     try:
@@ -96,23 +98,3 @@ def export_saved_model(model, path, input_name="images", output_name="code", ove
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return path
-
-
-def _main(argv=None):
-    """Subprocess entry: export a ``.keras`` file (used from the PyTorch backend)."""
-    import argparse
-
-    import keras_ae  # noqa: F401  (registers the zoo's classes before loading)
-
-    parser = argparse.ArgumentParser(description=_main.__doc__)
-    parser.add_argument("keras_file")
-    parser.add_argument("path")
-    parser.add_argument("--input-name", default="images")
-    parser.add_argument("--output-name", default="code")
-    args = parser.parse_args(argv)
-    model = keras.saving.load_model(args.keras_file, compile=False)
-    _write(model, args.path, args.input_name, args.output_name)
-
-
-if __name__ == "__main__":
-    _main()

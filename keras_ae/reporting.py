@@ -13,6 +13,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 __all__ = ["command_line", "machine", "machines_line", "timestamp", "versions", "write_report",
@@ -106,6 +107,26 @@ def versions():
         except metadata.PackageNotFoundError:
             pass
     return found
+
+
+def check_writable_folder(path, name="path", create=True):
+    """Makes sure files can be written into the folder ``path`` (created if ``create``) before
+    any long work starts; a ``ValueError`` naming ``name``, the path and the reason otherwise."""
+    path = os.path.abspath(os.fspath(path))
+    probe_dir = path
+    while not os.path.exists(probe_dir):
+        probe_dir = os.path.dirname(probe_dir)
+    if not os.path.isdir(probe_dir):
+        raise ValueError(f"{name} {path}: {probe_dir} is a file, not a folder.")
+    try:
+        if create:
+            os.makedirs(path, exist_ok=True)
+            probe_dir = path
+        with tempfile.NamedTemporaryFile(dir=probe_dir, prefix=".write_check_"):
+            pass
+    except OSError as e:
+        raise ValueError(f"{name} {path}: cannot write there ({e.strerror or e}).") from None
+    return path
 
 
 def write_whole(texts):

@@ -4,6 +4,8 @@
 set -u
 cd "$(dirname "$0")/.."
 status=0
+echo "================ layering (import-linter, pyproject.toml) ================"
+lint-imports || status=1
 for backend in ${KERAS_AE_TEST_BACKENDS:-tensorflow jax torch}; do
     echo "================ KERAS_BACKEND=$backend ================"
     KERAS_BACKEND=$backend python -m pytest tests -q -p no:cacheprovider "$@" || status=1

@@ -1,3 +1,4 @@
+import argparse
 import json
 import os
 import subprocess
@@ -119,7 +120,7 @@ def test_probe_reports_each_label_budget(bars_folder, tmp_path, capsys):
     (["probe", "m.keras", "--folds", "0"], "expected an int >= 1"),
     (["probe", "m.keras", "--pool", "big"], "expected 'auto', 'none' or an int >= 1"),
     (["probe", "/no/such/model.keras"], "model file not found"),
-    (["train", "no_such_model"], "Unknown model 'no_such_model'"),
+    (["train", "no_such_model"], "unknown model 'no_such_model'"),
     (["train", "conv_autoencoder", "--dataset", "/no/such/folder"], "Data folder not found: /no/such/folder"),
     (["train", "conv_autoencoder", "--epochs", "zero"], "invalid int value"),
     (["train", "conv_autoencoder", "--epochs", "0"], "--epochs and --batch-size must be positive"),
@@ -128,20 +129,21 @@ def test_probe_reports_each_label_budget(bars_folder, tmp_path, capsys):
     (["train", "conv_autoencoder", "--unsupervised-epochs", "1"],
      "--unsupervised-epochs applies to drsae only, not conv_autoencoder"),
     (["train", "drsae", "--epochs", "3", "--unsupervised-epochs", "4"],
-     "--unsupervised-epochs must be between 0 and --epochs (3), got 4"),
+     "unsupervised_epochs must be an int between 0 and epochs (3), got 4"),
     (["train", "fc_wta", "--fine-tune-epochs", "2"],
-     "--fine-tune-epochs applies to the greedily trained models (stacked_autoencoder, "
-     "stacked_conv_wta) only, not fc_wta"),
-    (["train", "stacked_conv_wta", "--fine-tune-epochs", "-1"], "--fine-tune-epochs must be >= 0"),
+     "--fine-tune-epochs applies to stacked_autoencoder, stacked_conv_wta only, not fc_wta"),
+    (["train", "stacked_conv_wta", "--fine-tune-epochs", "-1"],
+     "fine_tune_epochs must be a non-negative int, got -1"),
+    (["train", "conv_autoencoder", "--set", "codesize=30"],
+     "--set: ConvAutoencoder has no config field 'codesize'; its fields are: activation, "
+     "code_size,"),
+    (["train", "conv_autoencoder", "--out", "/proc/no_such_folder"], "--out /proc/no_such_folder: "
+     "cannot write there"),
     (["train", "conv_autoencoder", "--labels", "10"],
      "--labels needs a classifier that ignores unlabelled examples; conv_autoencoder has none "
      "(models that have one: drsae, swwae, swwae_soft, swwae_what_only)"),
-    (["train", "stacked_autoencoder", "--lr-schedule", "cosine"],
-     "--lr-schedule cosine: stacked_autoencoder's greedy pre-training keeps a constant rate"),
     (["train", "conv_autoencoder", "--lr-schedule", "linear"], "invalid choice: 'linear'"),
     (["train", "conv_autoencoder", "--shift", "-1"], "--shift must be >= 0, got -1"),
-    (["train", "stacked_autoencoder", "--shift", "2"],
-     "--shift: stacked_autoencoder's greedy pre-training trains on the images as they are"),
     (["evaluate", "/no/such/model.keras"], "model file not found"),
     (["frobnicate"], "invalid choice"),
 ])
@@ -462,3 +464,30 @@ def test_probe_shift_fits_moved_copies(bars_folder, tmp_path, capsys):
             (["--shift", "8"], 1, "--shift=8 would move whole 16x16 images out of the frame")):
         assert cli.main(["probe", model_file, "--dataset", bars_folder] + extra) == code
         assert message in capsys.readouterr().err
+
+
+def test_label_and_folds_arguments_for_argparse():
+    assert [cli.label_argument(t) for t in ("all", "100", " 7")] == ["all", "100", "7"]
+    assert cli.folds_argument("5") == 5 and cli.folds_argument("1") == 1
+    for bad in ("0", "x", "-1"):
+        with pytest.raises(argparse.ArgumentTypeError, match="label budget"):
+            cli.label_argument(bad)
+        with pytest.raises(argparse.ArgumentTypeError, match="int >= 1"):
+            cli.folds_argument(bad)
+        with pytest.raises(argparse.ArgumentTypeError, match="'auto', 'none' or an int >= 1"):
+            cli.pool_argument(bad)
+    assert [cli.pool_argument(t) for t in ("auto", "none", "7")] == ["auto", "none", 7]
+
+
+@pytest.mark.parametrize("text, expected", [("auto", "auto"), ("0", 0.0), ("1e-4", 1e-4),
+                                            ("0.01", 0.01)])
+def test_l2_argument_reads_auto_or_a_weight_decay(text, expected):
+    assert cli.l2_argument(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "automatic", "-1e-3", "nan", "inf", "1e-3,1e-2"])
+def test_l2_argument_rejects_anything_else(text):
+    import argparse
+
+    with pytest.raises(argparse.ArgumentTypeError, match="'auto' or a finite number >= 0"):
+        cli.l2_argument(text)

@@ -3,9 +3,8 @@ import numpy as np
 import pytest
 
 import keras_ae
-from keras_ae.models.drsae import (
-    DrSAE,
-    DrSAEPhaseSwitch,
+from keras_ae.models.drsae import DrSAE, DrSAEPhaseSwitch
+from keras_ae.models.drsae.analysis import (
     encoder_iterates,
     label_units,
     save_activity_over_iterations,
@@ -207,7 +206,7 @@ def test_activity_statistics_closed_case():
         def get_config(self):
             return {"num_classes": 2}
 
-    import keras_ae.models.drsae as drsae
+    import keras_ae.models.drsae.analysis as drsae
 
     original = drsae.encoder_iterates
     drsae.encoder_iterates = lambda model, images, batch_size=512: iterates

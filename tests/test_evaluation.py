@@ -1,4 +1,3 @@
-import argparse
 
 import keras
 import numpy as np
@@ -279,19 +278,6 @@ def test_label_budget_rejects_anything_else(spec):
         evaluation.label_budget(spec)
 
 
-def test_label_and_folds_arguments_for_argparse():
-    assert [evaluation.label_argument(t) for t in ("all", "100", " 7")] == ["all", "100", "7"]
-    assert evaluation.folds_argument("5") == 5 and evaluation.folds_argument("1") == 1
-    for bad in ("0", "x", "-1"):
-        with pytest.raises(argparse.ArgumentTypeError, match="label budget"):
-            evaluation.label_argument(bad)
-        with pytest.raises(argparse.ArgumentTypeError, match="int >= 1"):
-            evaluation.folds_argument(bad)
-        with pytest.raises(argparse.ArgumentTypeError, match="'auto', 'none' or an int >= 1"):
-            evaluation.pool_argument(bad)
-    assert [evaluation.pool_argument(t) for t in ("auto", "none", "7")] == ["auto", "none", 7]
-
-
 @pytest.mark.parametrize("l2", ["big", -1.0, [], [0.0, -2.0], True, float("nan"), float("inf"),
                                 [1e-3, float("nan")]])
 def test_bad_l2(l2):
@@ -356,20 +342,6 @@ def test_bad_schedule():
         evaluation.train_linear_probe(x, y, schedule="linear")
     with pytest.raises(ValueError, match="schedule"):
         evaluation.probe_features(x, y, x, y, schedule=None)
-
-
-@pytest.mark.parametrize("text, expected", [("auto", "auto"), ("0", 0.0), ("1e-4", 1e-4),
-                                            ("0.01", 0.01)])
-def test_l2_argument_reads_auto_or_a_weight_decay(text, expected):
-    assert evaluation.l2_argument(text) == expected
-
-
-@pytest.mark.parametrize("text", ["", "automatic", "-1e-3", "nan", "inf", "1e-3,1e-2"])
-def test_l2_argument_rejects_anything_else(text):
-    import argparse
-
-    with pytest.raises(argparse.ArgumentTypeError, match="'auto' or a finite number >= 0"):
-        evaluation.l2_argument(text)
 
 
 def test_label_budget_mask_keeps_all_or_a_balanced_draw():

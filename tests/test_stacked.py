@@ -5,7 +5,7 @@ import pytest
 from keras_ae.data import SAMPLE_DIR, read_idx_folder, to_float_images
 from keras_ae.models import StackedAutoencoder
 from keras_ae.testing import run_model_test
-from keras_ae.training import greedy_pretrain
+from keras_ae.training import train_greedily
 
 
 def _weights(layer):
@@ -23,30 +23,30 @@ def test_greedy_trains_one_layer_at_a_time():
     model = StackedAutoencoder(units=[64, 16])
     model.compile()
     untrained_mse = float(np.mean((model.reconstruct(x) - x) ** 2))
-    first = _weights(model.layer_pair(0)[0])
+    first = _weights(model.stage_layers(0)[0])
     seen = {}
 
     # Wrap fit to record which weights move during each layer's phase.
     original_fit = keras.Model.fit
 
     def recording_fit(self, *args, **kwargs):
-        before = [_weights(l) for pair in (model.layer_pair(0), model.layer_pair(1)) for l in pair]
+        before = [_weights(l) for pair in (model.stage_layers(0), model.stage_layers(1)) for l in pair]
         out = original_fit(self, *args, **kwargs)
-        after = [_weights(l) for pair in (model.layer_pair(0), model.layer_pair(1)) for l in pair]
+        after = [_weights(l) for pair in (model.stage_layers(0), model.stage_layers(1)) for l in pair]
         seen[self.name] = [not all(np.array_equal(a, b) for a, b in zip(w0, w1))
                            for w0, w1 in zip(before, after)]
         return out
 
     keras.Model.fit = recording_fit
     try:
-        histories = greedy_pretrain(model, x, epochs=3, batch_size=64, learning_rate=3e-3)
+        histories = train_greedily(model, x, epochs=3, batch_size=64, learning_rate=3e-3)
     finally:
         keras.Model.fit = original_fit
     # Phase 0 moves encode_0/decode_0 only; phase 1 moves encode_1/decode_1 only.
-    assert seen["layer_0_autoencoder"] == [True, True, False, False]
-    assert seen["layer_1_autoencoder"] == [False, False, True, True]
-    assert not np.array_equal(first[0], _weights(model.layer_pair(0)[0])[0])
-    for h in histories:
+    assert seen["stage0_autoencoder"] == [True, True, False, False]
+    assert seen["stage1_autoencoder"] == [False, False, True, True]
+    assert not np.array_equal(first[0], _weights(model.stage_layers(0)[0])[0])
+    for h in histories.values():
         assert h["loss"][-1] < h["loss"][0]
     # The pre-trained stack, never fitted end to end, already reconstructs far better than at init.
     assert float(np.mean((model.reconstruct(x) - x) ** 2)) < 0.7 * untrained_mse
@@ -64,19 +64,19 @@ def test_greedy_resumes_where_it_stopped(tmp_path):
         return StackedAutoencoder(units=[16, 4])
 
     whole = build(0)
-    expected = greedy_pretrain(whole, x, epochs=2, batch_size=64, learning_rate=3e-3)
+    expected = train_greedily(whole, x, epochs=2, batch_size=64, learning_rate=3e-3)
     folder = str(tmp_path / "ckpt")
-    greedy_pretrain(build(0), x, epochs=[2, 1], batch_size=64, learning_rate=3e-3,
+    train_greedily(build(0), x, epochs=[2, 1], batch_size=64, learning_rate=3e-3,
                     checkpoint_dir=folder)
     resumed = build(1)
-    histories = greedy_pretrain(resumed, x, epochs=2, batch_size=64, learning_rate=3e-3,
+    histories = train_greedily(resumed, x, epochs=2, batch_size=64, learning_rate=3e-3,
                                 checkpoint_dir=folder)
     for a, b in zip(whole.get_weights(), resumed.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
-    for h, e in zip(histories, expected):
+    for h, e in zip(histories.values(), expected.values()):
         np.testing.assert_allclose(h["loss"], e["loss"], rtol=1e-5)
     with pytest.raises(ValueError, match="stage0 has 2 of 3 epochs, but the later stage in"):
-        greedy_pretrain(build(0), x, epochs=[3, 2], batch_size=64, checkpoint_dir=folder)
+        train_greedily(build(0), x, epochs=[3, 2], batch_size=64, checkpoint_dir=folder)
 
 
 def test_classifier_shares_the_encoder(images):
@@ -90,5 +90,5 @@ def test_classifier_shares_the_encoder(images):
 
 
 def test_bad_epochs_list():
-    with pytest.raises(ValueError, match="epochs has 1 entries for a stack of 2 layers"):
-        greedy_pretrain(StackedAutoencoder(units=[4, 2]), np.zeros((4, 28, 28, 1)), epochs=[1])
+    with pytest.raises(ValueError, match=r"epochs must be a non-negative int or a list of one per stage \(2\)"):
+        train_greedily(StackedAutoencoder(units=[4, 2]), np.zeros((4, 28, 28, 1)), epochs=[1])

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 import keras_ae
-from keras_ae.models.wta import ConvWTA, FCWTA, StackedConvWTA, TiedDense, train_greedily
+from keras_ae.layers import TiedDense
+from keras_ae.models.wta import ConvWTA, FCWTA, StackedConvWTA
+from keras_ae.training import train_greedily
 from keras_ae.testing import run_layer_test, run_model_test
 
 SMALL = {
@@ -399,7 +401,7 @@ def test_bad_config(cls, kwargs, match):
 
 
 def test_train_greedily_bad_arguments(small_images):
-    with pytest.raises(TypeError, match="StackedConvWTA"):
+    with pytest.raises(TypeError, match="stacked_conv_wta"):
         train_greedily(FCWTA(input_shape=(14, 14, 1), hidden_units=2), small_images, epochs=1)
     with pytest.raises(ValueError, match="epochs"):
         train_greedily(StackedConvWTA(input_shape=(14, 14, 1), filters=[2, 2]), small_images,

@@ -5,6 +5,7 @@ from keras_ae.data.idx import IDXError, read_idx, write_idx
 from keras_ae.data.loading import (
     DATA_DIR_ENV,
     SAMPLE_DIR,
+    check_finite,
     DatasetNotFoundError,
     load,
     load_arrays,

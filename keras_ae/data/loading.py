@@ -196,12 +196,25 @@ def load_arrays(source=None, split="train", data_dir=None, tfds_dir=None, allow_
     return images, labels
 
 
+def check_finite(images, name="images"):
+    """Refuses images holding NaN or infinite values (a ``ValueError`` saying how many): backends
+    disagree on what such values give, so they are stopped where data enters."""
+    images = np.asarray(images)
+    if images.dtype.kind == "f":
+        bad = images.size - int(np.count_nonzero(np.isfinite(images)))
+        if bad:
+            where = np.flatnonzero(~np.isfinite(images.reshape(len(images), -1)).all(axis=1))
+            raise ValueError(f"{name} hold {bad} NaN or infinite value(s), in {len(where)} "
+                             f"image(s) (first at index {int(where[0])}); clean or drop them.")
+    return images
+
+
 def to_float_images(images):
-    """uint8 (or already float) images -> float32 in [0, 1]."""
+    """uint8 (or already float) images -> float32 in [0, 1]; NaN or infinite values are refused."""
     images = np.asarray(images)
     if images.dtype == np.uint8:
         return images.astype(np.float32) / 255.0
-    return images.astype(np.float32)
+    return check_finite(images.astype(np.float32))
 
 
 def check_shift(shift, shape, name="shift"):

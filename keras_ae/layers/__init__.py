@@ -5,3 +5,4 @@ from keras_ae.layers.noise import MaskingNoise, corruption_layer  # noqa: F401
 from keras_ae.layers.pooling import *  # noqa: F401,F403
 from keras_ae.layers.recurrent import *  # noqa: F401,F403
 from keras_ae.layers.sparsity import *  # noqa: F401,F403
+from keras_ae.layers.tied import TiedDense  # noqa: F401

@@ -12,6 +12,7 @@ from keras import ops
 __all__ = ["ReconstructionLoss", "ActivityL1"]
 
 _REDUCTIONS = ("mean", "sum")
+_ERRORS = ("squared", "binary_crossentropy")
 
 
 def _check_weight(weight):
@@ -38,7 +39,9 @@ class _WeightedLoss(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="keras_ae")
 class ReconstructionLoss(_WeightedLoss):
-    """``[target, prediction] -> prediction``, adding ``weight · ||target − prediction||²``.
+    """``[target, prediction] -> prediction``, adding ``weight · ||target − prediction||²``
+    (or, with ``error="binary_crossentropy"``, the cross-entropy of ``prediction`` in (0, 1)
+    against ``target`` in [0, 1], for sigmoid outputs).
 
     Args:
         weight: the term's weight (λ).
@@ -47,14 +50,18 @@ class ReconstructionLoss(_WeightedLoss):
             averages over the batch (the ``½||x − Dz||²`` of sparse coding with ``scale=0.5``).
         scale: a constant factor applied before the weight (e.g. 0.5).
         stop_target_gradient: treat the target as a constant.
+        error: ``"squared"`` (default) or ``"binary_crossentropy"``.
     """
 
     def __init__(self, weight=1.0, reduction="mean", scale=1.0, stop_target_gradient=False,
-                 **kwargs):
+                 error="squared", **kwargs):
         super().__init__(weight=weight, **kwargs)
         if reduction not in _REDUCTIONS:
             raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}.")
+        if error not in _ERRORS:
+            raise ValueError(f"error must be one of {_ERRORS}, got {error!r}.")
         self.reduction = reduction
+        self.error = error
         self.scale = float(scale)
         self.stop_target_gradient = bool(stop_target_gradient)
 
@@ -62,7 +69,11 @@ class ReconstructionLoss(_WeightedLoss):
         target, prediction = inputs
         if self.stop_target_gradient:
             target = ops.stop_gradient(target)
-        sq = ops.square(ops.cast(target, prediction.dtype) - prediction)
+        target = ops.cast(target, prediction.dtype)
+        if self.error == "squared":
+            sq = ops.square(target - prediction)
+        else:
+            sq = ops.binary_crossentropy(target, prediction)
         axes = tuple(range(1, len(sq.shape)))
         per_sample = ops.mean(sq, axis=axes) if self.reduction == "mean" else ops.sum(sq, axis=axes)
         self.add_loss(self.loss_weight * self.scale * ops.mean(per_sample))
@@ -73,7 +84,7 @@ class ReconstructionLoss(_WeightedLoss):
 
     def get_config(self):
         return {**super().get_config(), "reduction": self.reduction, "scale": self.scale,
-                "stop_target_gradient": self.stop_target_gradient}
+                "stop_target_gradient": self.stop_target_gradient, "error": self.error}
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")

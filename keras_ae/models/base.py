@@ -9,6 +9,11 @@ it survives saving and can be exported on its own.
 
 import keras
 
+from keras_ae import checks
+from keras_ae.training.checkpoint import resumable_fit
+from keras_ae.training.greedy import train_greedily
+from keras_ae.training.schedules import learning_rate as scheduled_rate
+
 
 def as_list(value):
     """Tuples -> lists, so configs survive a JSON round trip unchanged."""
@@ -33,6 +38,15 @@ class ZooModel(keras.Model):
     fit_target = "image"
     #: for models with dict outputs: the key holding the input reconstruction.
     reconstruction_key = None
+    #: for encoders with dict outputs: the key holding the features (probes, search).
+    feature_key = None
+    #: whether the model reconstructs its input (``reconstruct`` gives images).
+    reconstructs = True
+    #: whether the loss ignores examples labelled -1 (semi-supervised training).
+    accepts_unlabelled = False
+    #: the options of this model's training procedure beyond those of every model
+    #: (:meth:`fit_procedure`): name -> one-line help. ``keras-ae train`` offers them as flags.
+    procedure_options = {}
 
     def _store_config(self, **config):
         self._zoo_config = {k: as_list(v) for k, v in config.items()}
@@ -83,6 +97,124 @@ class ZooModel(keras.Model):
             out = out[self.reconstruction_key]
         return out
 
+    def reconstruction_target(self, images):
+        """What :meth:`reconstruct` is trained to give back for ``images`` (the images; DrSAE:
+        the images scaled to unit L2 norm): the reference of a reconstruction error."""
+        return images
+
     def encode(self, images, batch_size=256):
         """Codes of ``images`` from the encoder at inference."""
         return self.encoder.predict(images, batch_size=batch_size, verbose=0)
+
+    def save_analysis(self, images, labels, folder):
+        """Draws the family's own analysis pictures of ``images`` into ``folder`` (DrSAE: its
+        unit analysis); returns ``{"files": {name: path}, "skipped": {name: why}}`` (both
+        empty for most models)."""
+        return {"files": {}, "skipped": {}}
+
+    # ------------------------------------------------------------------ training procedure
+
+    def _check_procedure_options(self, options):
+        unknown = sorted(set(options) - set(self.procedure_options))
+        if unknown:
+            allowed = ", ".join(sorted(self.procedure_options)) or "none"
+            raise ValueError(f"{type(self).__name__}'s training procedure has no option "
+                             f"{', '.join(unknown)} (its options: {allowed}).")
+
+    def procedure(self, epochs, **options):
+        """How :meth:`fit_procedure` trains this model for ``epochs``: a JSON-ready dict with
+        ``kind`` and a one-line ``description`` (recorded in a run's metrics)."""
+        self._check_procedure_options(options)
+        checks.positive_int("epochs", epochs)
+        return {"kind": "fit", "epochs": epochs, "description": f"{epochs} epoch(s)"}
+
+    def compile_for_run(self, learning_rate=None, lr_schedule="constant", total_steps=None):
+        """Compiles with Adam at ``learning_rate`` (default: the model's) on ``lr_schedule``."""
+        rate = self.default_learning_rate if learning_rate is None else learning_rate
+        if lr_schedule == "constant" and learning_rate is None:
+            self.compile()
+        else:
+            self.compile(optimizer=keras.optimizers.Adam(
+                scheduled_rate(rate, lr_schedule, total_steps)))
+
+    def fit_procedure(self, data, epochs, validation_data=None, learning_rate=None,
+                      lr_schedule="constant", checkpoint_dir=None, callbacks=(), verbose=1,
+                      **options):
+        """Trains the model by its paper's procedure (here: one ``fit``; DrSAE: two phases;
+        the stacks: greedily) and returns its history as a JSON-ready dict.
+
+        Args:
+            data: a ``tf.data`` pipeline of ``(images, labels)`` batches (it shuffles itself;
+                :func:`keras_ae.data.make_dataset`).
+            epochs: the run's epochs (for the stacks: per stage).
+            validation_data: an ``(images, labels)`` pipeline for per-epoch ``val_*`` figures.
+            learning_rate: Adam's (initial) rate; ``None``: the model's default.
+            lr_schedule: ``"constant"`` or ``"cosine"`` (annealed to zero over the run).
+            checkpoint_dir: checkpoint every epoch there, and resume from it on a rerun.
+            options: this model's :attr:`procedure_options`.
+        """
+        self.procedure(epochs, **options)
+        self.compile_for_run(learning_rate, lr_schedule, epochs * _steps(data, lr_schedule))
+        return resumable_fit(self, self.fit_pairs(data), epochs, checkpoint_dir,
+                             callbacks=list(callbacks), verbose=verbose,
+                             validation_data=validation_data and self.fit_pairs(validation_data),
+                             shuffle=False)  # the pipelines shuffle themselves
+
+
+def _steps(data, lr_schedule):
+    """Batches per epoch of a pipeline (what a schedule needs; 0 if unknown and not needed)."""
+    steps = int(data.cardinality()) if hasattr(data, "cardinality") else -1
+    if steps < 1:
+        if lr_schedule != "constant":
+            raise ValueError(f"lr_schedule {lr_schedule!r} needs data with a known, finite "
+                             f"number of batches per epoch, got cardinality {steps}.")
+        return 0
+    return steps
+
+
+def check_config_fields(cls, config):
+    """Raises a ``ValueError`` naming every key of ``config`` that ``cls``'s constructor does
+    not take, and the fields it does take."""
+    import inspect
+
+    fields = set()
+    for klass in cls.__mro__:
+        if klass is ZooModel or not issubclass(klass, ZooModel) or "__init__" not in vars(klass):
+            continue
+        for name, parameter in inspect.signature(klass.__init__).parameters.items():
+            if parameter.kind not in (parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL) \
+                    and name != "self":
+                fields.add(name)
+    base = {"name", "trainable", "dtype"}
+    unknown = sorted(set(config) - fields - base)
+    if unknown:
+        raise ValueError(f"{cls.__name__} has no config field "
+                         f"{', '.join(repr(u) for u in unknown)}; its fields are: "
+                         f"{', '.join(sorted(fields))}.")
+    return config
+
+
+class StackProcedure:
+    """The greedy procedure of the stacked models: ``epochs`` per stage
+    (:func:`keras_ae.training.train_greedily`), then ``fine_tune_epochs`` end to end."""
+
+    procedure_options = {"fine_tune_epochs": "end-to-end epochs after the greedy stages "
+                                             "(--epochs each; default 0)"}
+
+    def procedure(self, epochs, fine_tune_epochs=0):
+        checks.positive_int("epochs", epochs)
+        checks.non_negative_int("fine_tune_epochs", fine_tune_epochs)
+        tune = (f"{fine_tune_epochs} end-to-end epoch(s)" if fine_tune_epochs else
+                "no end-to-end fine-tuning")
+        return {"kind": "greedy", "epochs_per_stage": epochs, "fine_tune_epochs": fine_tune_epochs,
+                "description": f"greedily, {epochs} epoch(s) per stage, then {tune}"}
+
+    def fit_procedure(self, data, epochs, validation_data=None, learning_rate=None,
+                      lr_schedule="constant", checkpoint_dir=None, callbacks=(), verbose=1,
+                      fine_tune_epochs=0):
+        self.procedure(epochs, fine_tune_epochs=fine_tune_epochs)
+        return train_greedily(
+            self, data, epochs=epochs, fine_tune_epochs=fine_tune_epochs,
+            learning_rate=self.default_learning_rate if learning_rate is None else learning_rate,
+            lr_schedule=lr_schedule, callbacks=list(callbacks), verbose=verbose,
+            checkpoint_dir=checkpoint_dir)

@@ -37,5 +37,11 @@ def describe(name):
 
 
 def build(name, **config):
-    """Builds the registered model ``name`` from keyword config (unset fields take defaults)."""
-    return get(name)(**config)
+    """Builds the registered model ``name`` from keyword config (unset fields take defaults).
+
+    A field the model does not have is a ``ValueError`` naming it and the valid ones."""
+    from keras_ae.models.base import check_config_fields
+
+    cls = get(name)
+    check_config_fields(cls, config)
+    return cls(**config)

@@ -31,10 +31,8 @@ def _signature(model):
     """What a checkpoint must match: the shapes of the model's weights and, for a zoo model,
     its config without the name (layer and model names change from one build to the next), as
     they read back from JSON."""
-    from keras_ae.models import ZooModel
-
     config = None
-    if isinstance(model, ZooModel):
+    if hasattr(model, "_zoo_config"):  # a zoo model (training sits below keras_ae.models)
         config = {k: v for k, v in model.get_config().items() if k != "name"}
     signature = {"config": config, "shapes": [list(w.shape) for w in model.weights]}
     return json.loads(json.dumps(signature, default=str))

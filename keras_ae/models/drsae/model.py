@@ -15,11 +15,7 @@ the paper's matrices (a Dense kernel is (inputs, outputs)), so:
 E's rows = encoder ``kernel`` columns (axis=0); D's columns = decoder kernel rows (axis=1);
 C's rows = classifier kernel columns (axis=0).
 
-Unit analysis (after the paper's section 4): ``unit_statistics`` / ``label_units`` split hidden
-units into *categorical* units (class-selective, switched on late in the recurrence, i.e. through
-the recurrent connections) and *part* units (driven by the input from the first step, little class
-selectivity); ``save_prototypes``, ``save_part_units`` and ``save_activity_over_iterations``
-draw them.
+The unit analysis of the paper's section 4 is in :mod:`keras_ae.models.drsae.analysis`.
 """
 
 import math
@@ -28,23 +24,14 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_ae import checks
 from keras_ae.data.semi import UNLABELLED
 from keras_ae.layers.losses import ActivityL1, ReconstructionLoss
 from keras_ae.layers.recurrent import UnrolledSparseEncoder, ista_weights
 from keras_ae.models.base import ZooModel
 from keras_ae.models.registry import register
 
-__all__ = [
-    "DrSAE",
-    "LossWeight",
-    "DrSAEPhaseSwitch",
-    "encoder_iterates",
-    "unit_statistics",
-    "label_units",
-    "save_prototypes",
-    "save_part_units",
-    "save_activity_over_iterations",
-]
+__all__ = ["DrSAE", "LossWeight", "DrSAEPhaseSwitch"]
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
@@ -78,16 +65,6 @@ class LossWeight(keras.layers.Layer):
         return {**super().get_config(), "weight": self.weight}
 
 
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}.")
-    return value
-
-
-def _check_non_negative(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise ValueError(f"{name} must be a non-negative number, got {value!r}.")
-    return float(value)
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
@@ -127,6 +104,28 @@ class DrSAE(ZooModel):
     default_loss = None
     fit_target = "label"
     reconstruction_key = "reconstruction"
+    accepts_unlabelled = True
+    procedure_options = {"unsupervised_epochs": "how many of --epochs train without the "
+                                                "cross-entropy (phase 1; default half)"}
+
+    def procedure(self, epochs, unsupervised_epochs=None):
+        """Two phases in one ``fit``: ``unsupervised_epochs`` (default half) of reconstruction +
+        sparsity, then the rest with the cross-entropy (:class:`DrSAEPhaseSwitch`)."""
+        checks.positive_int("epochs", epochs)
+        first = epochs // 2 if unsupervised_epochs is None else unsupervised_epochs
+        if isinstance(first, bool) or not isinstance(first, int) or not 0 <= first <= epochs:
+            raise ValueError(f"unsupervised_epochs must be an int between 0 and epochs "
+                             f"({epochs}), got {unsupervised_epochs!r}.")
+        weight = self.get_config()["classification_weight"]
+        return {"kind": "two_phase", "unsupervised_epochs": first,
+                "discriminative_epochs": epochs - first, "classification_weight": weight,
+                "description": f"{first} unsupervised epoch(s) (reconstruction + sparsity), then "
+                               f"{epochs - first} with the cross-entropy (weight {weight:g})"}
+
+    def fit_procedure(self, data, epochs, callbacks=(), unsupervised_epochs=None, **kwargs):
+        plan = self.procedure(epochs, unsupervised_epochs=unsupervised_epochs)
+        switch = DrSAEPhaseSwitch(plan["unsupervised_epochs"], plan["classification_weight"])
+        return super().fit_procedure(data, epochs, callbacks=[*callbacks, switch], **kwargs)
 
     def __init__(self, input_shape=(28, 28, 1), units=400, steps=11, num_classes=10,
                  sparsity=0.01, reconstruction_weight=1.0, classification_weight=1.0,
@@ -137,21 +136,21 @@ class DrSAE(ZooModel):
             raise ValueError(f"input_shape must be (height, width, channels) of positive ints, "
                              f"got {input_shape!r}.")
         input_shape = tuple(input_shape)
-        units = _check_positive_int("units", units)
-        steps = _check_positive_int("steps", steps)
-        num_classes = _check_positive_int("num_classes", num_classes)
+        units = checks.positive_int("units", units)
+        steps = checks.positive_int("steps", steps)
+        num_classes = checks.positive_int("num_classes", num_classes)
         if num_classes < 2:
             raise ValueError(f"num_classes must be at least 2, got {num_classes}.")
-        sparsity = _check_non_negative("sparsity", sparsity)
+        sparsity = checks.non_negative("sparsity", sparsity)
         if encoder_max_norm is None and steps > 1:
             bound = 1.25 / (steps - 1)
         else:
-            bound = None if encoder_max_norm is None else _check_non_negative(
+            bound = None if encoder_max_norm is None else checks.non_negative(
                 "encoder_max_norm", encoder_max_norm)
         for name, value in (("decoder_max_norm", decoder_max_norm),
                             ("classifier_max_norm", classifier_max_norm)):
             if value is not None:
-                _check_non_negative(name, value)
+                checks.non_negative(name, value)
         dim = math.prod(input_shape)
 
         def max_norm(value, axis):
@@ -278,6 +277,20 @@ class DrSAE(ZooModel):
                 for key, value in y_pred.items()}
         return super().compute_metrics(x, full, y_pred, sample_weight)
 
+    def reconstruction_target(self, images):
+        """The images scaled to unit L2 norm each: what the decoder reconstructs."""
+        images = np.asarray(images, dtype="float32")
+        flat = images.reshape(len(images), -1)
+        norms = np.sqrt(np.sum(flat ** 2, axis=1, keepdims=True))
+        return (flat / np.maximum(norms, 1e-12)).reshape(images.shape)
+
+    def save_analysis(self, images, labels, folder):
+        """The unit analysis pictures (:func:`keras_ae.models.drsae.analysis.save_analysis`)."""
+        from keras_ae.models.drsae.analysis import save_analysis
+
+        return save_analysis(self, images, labels, folder,
+                             title=f"{self.name}: activity over the iterations")
+
     def classify(self, images, batch_size=256):
         """Predicted class of each image."""
         out = self.predict(images, batch_size=batch_size, verbose=0)
@@ -297,7 +310,7 @@ class DrSAEPhaseSwitch(keras.callbacks.Callback):
             raise ValueError(f"unsupervised_epochs must be a non-negative int, "
                              f"got {unsupervised_epochs!r}.")
         self.unsupervised_epochs = unsupervised_epochs
-        self.classification_weight = _check_non_negative("classification_weight",
+        self.classification_weight = checks.non_negative("classification_weight",
                                                          classification_weight)
         self.phase = None
 
@@ -307,131 +320,3 @@ class DrSAEPhaseSwitch(keras.callbacks.Callback):
             weight = 0.0 if phase == "unsupervised" else self.classification_weight
             self.model.set_loss_weights(classification=weight)
             self.phase = phase
-
-
-# ---------------------------------------------------------------- unit analysis
-
-
-def encoder_iterates(model, images, batch_size=512):
-    """Every iterate z¹…z^T of a DrSAE's encoder: NumPy array (N, T, units)."""
-    layer = model.recurrent_layer
-    config = {**layer.get_config(), "return_sequences": True, "name": "iterates"}
-    for key in ("kernel_constraint", "recurrent_constraint", "bias_constraint",
-                "kernel_regularizer", "recurrent_regularizer", "bias_regularizer"):
-        config[key] = None
-    inputs = keras.Input(model.input_shape[1:])
-    h = keras.layers.UnitNormalization(axis=-1)(keras.layers.Flatten()(inputs))
-    twin = UnrolledSparseEncoder.from_config(config)
-    net = keras.Model(inputs, twin(h))
-    twin.set_weights(layer.get_weights())
-    return np.asarray(net.predict(np.asarray(images), batch_size=batch_size, verbose=0))
-
-
-def unit_statistics(model, images, labels, batch_size=512):
-    """Per-unit statistics behind the categorical / part labelling.
-
-    Returns a dict of arrays over units:
-      ``selectivity``: share of a unit's total final activity given to its preferred class
-        (1/num_classes = none, 1 = a single class);
-      ``preferred_class``: the class with the largest mean final activity;
-      ``first_step_share``: mean activity at step 1 (input drive alone, no recurrence) over
-        mean activity at step T (≈1 for input-driven units, ≈0 for units switched on late);
-      ``onset``: mean, over the images where the unit ends active, of the first step at which
-        it is active (1-based; NaN if never active);
-      ``final_mean``: mean final activity; ``iterate_mean``: (T, units) mean activity per step.
-    """
-    iterates = encoder_iterates(model, images, batch_size=batch_size)
-    labels = np.asarray(labels).reshape(-1)
-    num_classes = model.get_config()["num_classes"]
-    final = iterates[:, -1]
-    class_means = np.stack([final[labels == c].mean(axis=0) if np.any(labels == c)
-                            else np.zeros(final.shape[1]) for c in range(num_classes)])
-    total = class_means.sum(axis=0)
-    selectivity = np.where(total > 0, class_means.max(axis=0) / np.maximum(total, 1e-12), 0.0)
-    iterate_mean = iterates.mean(axis=0)
-    final_mean = iterate_mean[-1]
-    first_step_share = np.where(final_mean > 0, iterate_mean[0] / np.maximum(final_mean, 1e-12),
-                                np.nan)
-    active = iterates > 0
-    ends_active = active[:, -1]
-    first_on = np.argmax(active, axis=1) + 1.0
-    onset = np.where(ends_active.sum(0) > 0,
-                     (first_on * ends_active).sum(0) / np.maximum(ends_active.sum(0), 1), np.nan)
-    return {"selectivity": selectivity, "preferred_class": class_means.argmax(axis=0),
-            "first_step_share": first_step_share, "onset": onset, "final_mean": final_mean,
-            "iterate_mean": iterate_mean}
-
-
-def label_units(stats, selectivity_threshold=0.5, late_onset=2.0, dead_threshold=1e-6):
-    """Labels each unit ``"categorical"``, ``"part"`` or ``"dead"`` from ``unit_statistics``.
-
-    A unit is categorical when it is class-selective (``selectivity ≥ selectivity_threshold``)
-    and switched on by the recurrence rather than the input (mean ``onset ≥ late_onset`` steps),
-    as the paper describes its prototype units; live units that are not are part units.
-    Returns an array of strings over units.
-    """
-    selectivity = np.asarray(stats["selectivity"])
-    onset = np.asarray(stats["onset"])
-    dead = ~(np.asarray(stats["final_mean"]) > dead_threshold)
-    categorical = (selectivity >= selectivity_threshold) & (np.nan_to_num(onset) >= late_onset)
-    labels = np.where(categorical, "categorical", "part")
-    return np.where(dead, "dead", labels)
-
-
-def _decoder_columns(model):
-    """D's columns (atoms) as images: (units, H, W[, C])."""
-    kernel = np.asarray(model.get_layer("decoder").get_weights()[0])  # (units, dim) = Dᵀ
-    shape = model.get_config()["input_shape"]
-    return kernel.reshape((-1,) + tuple(shape))
-
-
-def save_prototypes(model, stats, unit_labels, path, max_units=100):
-    """Decoder columns of the categorical units, sorted by preferred class, titled with it."""
-    from keras_ae.visualize import save_grid
-
-    idx = np.flatnonzero(np.asarray(unit_labels) == "categorical")
-    idx = idx[np.argsort(np.asarray(stats["preferred_class"])[idx], kind="stable")][:max_units]
-    if len(idx) == 0:
-        raise ValueError("no unit is labelled 'categorical': nothing to draw.")
-    preferred = np.asarray(stats["preferred_class"])[idx]
-    counts = " ".join(f"{c}:{n}" for c, n in zip(*np.unique(preferred, return_counts=True)))
-    return save_grid(_decoder_columns(model)[idx], path, ncols=min(len(idx), 10),
-                     title=f"categorical units (prototypes) in class order; class:units {counts}")
-
-
-def save_part_units(model, stats, unit_labels, path, max_units=100):
-    """Decoder columns of the part units, most active first."""
-    from keras_ae.visualize import save_grid
-
-    idx = np.flatnonzero(np.asarray(unit_labels) == "part")
-    idx = idx[np.argsort(-np.asarray(stats["final_mean"])[idx])][:max_units]
-    if len(idx) == 0:
-        raise ValueError("no unit is labelled 'part': nothing to draw.")
-    return save_grid(_decoder_columns(model)[idx], path, ncols=min(len(idx), 10),
-                     title="part units (most active first)")
-
-
-def save_activity_over_iterations(stats, unit_labels, path, title=None):
-    """Mean activity of each unit over the iterations, categorical units in red, part in grey."""
-    from keras_ae.visualize import pyplot, save_figure
-
-    plt = pyplot()
-    iterate_mean = np.asarray(stats["iterate_mean"])
-    steps = np.arange(1, iterate_mean.shape[0] + 1)
-    unit_labels = np.asarray(unit_labels)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for kind, color in (("part", "0.6"), ("categorical", "tab:red")):
-        cols = np.flatnonzero(unit_labels == kind)
-        if len(cols):
-            axes[0].plot(steps, iterate_mean[:, cols], color=color, alpha=0.3, lw=0.8)
-            axes[1].plot(steps, iterate_mean[:, cols].sum(axis=1), color=color, lw=2,
-                         label=f"{kind} ({len(cols)} units)")
-    axes[0].set_title("mean activity of each unit")
-    axes[1].set_title("summed mean activity per unit type")
-    for ax in axes:
-        ax.set_xlabel("iteration t")
-        ax.set_ylabel("mean z_t")
-    axes[1].legend()
-    if title:
-        fig.suptitle(title)
-    return save_figure(fig, path)

@@ -33,6 +33,7 @@ lean view serving only ``what`` and ``probabilities`` (what to export for servin
 
 import keras
 
+from keras_ae import checks
 from keras_ae.layers.losses import ReconstructionLoss
 from keras_ae.layers.pooling import MaxPoolWithArgmax2D, SoftMaxPoolWithArgmax2D, SoftUnpool2D, Unpool2D
 from keras_ae.models.base import ZooModel
@@ -46,20 +47,6 @@ _POOLINGS = ("hard", "soft")
 _MIDDLE_TERMS = ("what", "pre_pool")
 
 
-def _per_stage(name, value, stages):
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = [value] * stages
-    if (not isinstance(value, (list, tuple)) or len(value) != stages
-            or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)):
-        raise ValueError(f"{name} must be a positive int or a list of {stages} positive ints "
-                         f"(one per stage), got {value!r}.")
-    return list(value)
-
-
-def _non_negative(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise ValueError(f"{name} must be a non-negative number, got {value!r}.")
-    return float(value)
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
@@ -105,6 +92,8 @@ class SWWAE(ZooModel):
     """
 
     fit_target = "label"
+    accepts_unlabelled = True
+    feature_key = "what"
     default_metrics = None
 
     def __init__(self, input_shape=(28, 28, 1), filters=(32, 64), kernel_sizes=3, pool_sizes=2,
@@ -121,8 +110,8 @@ class SWWAE(ZooModel):
             raise ValueError(f"filters must be a non-empty list of positive ints, got {filters!r}.")
         stages = len(filters)
         filters = list(filters)
-        kernel_sizes = _per_stage("kernel_sizes", kernel_sizes, stages)
-        pool_sizes = _per_stage("pool_sizes", pool_sizes, stages)
+        kernel_sizes = checks.per_stage("kernel_sizes", kernel_sizes, stages)
+        pool_sizes = checks.per_stage("pool_sizes", pool_sizes, stages)
         if not isinstance(num_classes, int) or num_classes < 2:
             raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}.")
         if not isinstance(head_units, (list, tuple)) or not all(
@@ -130,14 +119,11 @@ class SWWAE(ZooModel):
             raise ValueError(f"head_units must be a list of positive ints, got {head_units!r}.")
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
             raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}.")
-        lambda_rec = _non_negative("lambda_rec", lambda_rec)
-        lambda_m = _non_negative("lambda_m", lambda_m)
-        if decoder not in _DECODERS:
-            raise ValueError(f"decoder must be one of {_DECODERS}, got {decoder!r}.")
-        if pooling not in _POOLINGS:
-            raise ValueError(f"pooling must be one of {_POOLINGS}, got {pooling!r}.")
-        if middle_terms not in _MIDDLE_TERMS:
-            raise ValueError(f"middle_terms must be one of {_MIDDLE_TERMS}, got {middle_terms!r}.")
+        lambda_rec = checks.non_negative("lambda_rec", lambda_rec)
+        lambda_m = checks.non_negative("lambda_m", lambda_m)
+        checks.one_of("decoder", decoder, _DECODERS)
+        checks.one_of("pooling", pooling, _POOLINGS)
+        checks.one_of("middle_terms", middle_terms, _MIDDLE_TERMS)
         if isinstance(beta, bool) or not isinstance(beta, (int, float)) or not beta > 0:
             raise ValueError(f"beta must be a positive number, got {beta!r}.")
         beta = float(beta)

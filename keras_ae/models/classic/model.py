@@ -9,25 +9,13 @@ import math
 
 import keras
 
+from keras_ae import checks
+from keras_ae.layers.losses import ReconstructionLoss
 from keras_ae.layers.noise import corruption_layer
-from keras_ae.models.base import ZooModel
+from keras_ae.models.base import StackProcedure, ZooModel
 from keras_ae.models.registry import register
 
 
-def _check_input_shape(input_shape):
-    if (not isinstance(input_shape, (list, tuple)) or len(input_shape) != 3
-            or not all(isinstance(d, int) and d > 0 for d in input_shape)):
-        raise ValueError(
-            f"input_shape must be (height, width, channels) of positive ints, got {input_shape!r}."
-        )
-    return tuple(input_shape)
-
-
-def _check_positive_ints(name, values, allow_empty=True):
-    if not isinstance(values, (list, tuple)) or not all(
-            isinstance(v, int) and v > 0 for v in values) or (not values and not allow_empty):
-        raise ValueError(f"{name} must be a list of positive ints, got {values!r}.")
-    return list(values)
 
 
 def _with_corruption(inputs, noise, noise_level, seed):
@@ -67,8 +55,8 @@ class DenseAutoencoder(_ReconstructionDefaults, ZooModel):
     def __init__(self, input_shape=(28, 28, 1), hidden_units=(512, 256), code_size=32,
                  activation="relu", code_activation="linear", output_activation="sigmoid",
                  noise=None, noise_level=0.0, noise_seed=None, **kwargs):
-        input_shape = _check_input_shape(input_shape)
-        hidden_units = _check_positive_ints("hidden_units", hidden_units)
+        input_shape = checks.input_shape(input_shape)
+        hidden_units = checks.positive_ints("hidden_units", hidden_units)
         if not isinstance(code_size, int) or code_size < 1:
             raise ValueError(f"code_size must be a positive int, got {code_size!r}.")
         dim = math.prod(input_shape)
@@ -134,12 +122,12 @@ class DenoisingAutoencoder(DenseAutoencoder):
 
 @keras.saving.register_keras_serializable(package="keras_ae")
 @register("stacked_autoencoder")
-class StackedAutoencoder(_ReconstructionDefaults, ZooModel):
+class StackedAutoencoder(StackProcedure, _ReconstructionDefaults, ZooModel):
     """Stacked (optionally denoising) autoencoder built for greedy layer-wise pre-training.
 
     Encoder layer ``encode_i`` maps layer i's input to ``units[i]``; its mirror ``decode_i`` maps
-    back. :func:`keras_ae.training.greedy_pretrain` trains each pair as a one-hidden-layer
-    autoencoder on the codes of the layers below (Bengio et al. 2007; Vincent et al. 2010 with
+    back. :func:`keras_ae.training.train_greedily` trains each pair as a one-hidden-layer
+    autoencoder (:meth:`stage_model`) on the codes of the frozen layers below (Bengio et al. 2007; Vincent et al. 2010 with
     ``noise``), then ``fit`` fine-tunes the whole stack and :meth:`classifier` adds a softmax.
 
     Args:
@@ -154,8 +142,8 @@ class StackedAutoencoder(_ReconstructionDefaults, ZooModel):
     def __init__(self, input_shape=(28, 28, 1), units=(1000, 500, 250, 30), activation="relu",
                  code_activation="linear", output_activation="sigmoid", noise=None,
                  noise_level=0.0, noise_seed=None, **kwargs):
-        input_shape = _check_input_shape(input_shape)
-        units = _check_positive_ints("units", units, allow_empty=False)
+        input_shape = checks.input_shape(input_shape)
+        units = checks.positive_ints("units", units, allow_empty=False)
         sizes = [math.prod(input_shape)] + units
         last = len(units) - 1
 
@@ -182,12 +170,41 @@ class StackedAutoencoder(_ReconstructionDefaults, ZooModel):
                            noise=noise, noise_level=noise_level, noise_seed=noise_seed)
 
     @property
-    def num_layers(self):
+    def num_stages(self):
         return len(self._zoo_config["units"])
 
-    def layer_pair(self, i):
+    def _check_stage(self, stage):
+        if (isinstance(stage, bool) or not isinstance(stage, int)
+                or not 0 <= stage < self.num_stages):
+            raise ValueError(f"stage must be an int in [0, {self.num_stages}), got {stage!r}.")
+
+    def stage_layers(self, stage):
         """The (encode_i, decode_i) Dense layers, shared with the stack (training them trains it)."""
-        return self.encoder.get_layer(f"encode_{i}"), self.decoder.get_layer(f"decode_{i}")
+        self._check_stage(stage)
+        return [self.encoder.get_layer(f"encode_{stage}"),
+                self.decoder.get_layer(f"decode_{stage}")]
+
+    def stage_model(self, stage):
+        """The one-hidden-layer autoencoder that greedy training of ``stage`` fits: the frozen
+        layers below give the codes it reconstructs (the pixels for stage 0, with binary
+        cross-entropy when the output is a sigmoid, else squared error), corrupted first when
+        the stack has ``noise``. Its loss is added with ``add_loss``: compile with ``loss=None``.
+        """
+        self._check_stage(stage)
+        cfg = self._zoo_config
+        inputs = keras.Input(tuple(cfg["input_shape"]), name="images")
+        target = self.encoder.get_layer("flatten")(inputs)
+        for i in range(stage):
+            target = self.encoder.get_layer(f"encode_{i}")(target)
+        noise = corruption_layer(cfg["noise"], cfg["noise_level"], seed=cfg["noise_seed"],
+                                 name=f"stage{stage}_corruption")
+        encode, decode = self.stage_layers(stage)
+        reconstruction = decode(encode(target if noise is None else noise(target)))
+        pixels = stage == 0 and cfg["output_activation"] == "sigmoid"
+        out = ReconstructionLoss(stop_target_gradient=True, name=f"stage{stage}_loss",
+                                 error="binary_crossentropy" if pixels else "squared")(
+            [target, reconstruction])
+        return keras.Model(inputs, out, name=f"stage{stage}_autoencoder")
 
     def classifier(self, num_classes, dropout=0.0):
         """A softmax classifier on the (shared) encoder, for supervised fine-tuning."""
@@ -222,10 +239,9 @@ class ConvAutoencoder(_ReconstructionDefaults, ZooModel):
                  code_size=None, decoder="transpose", activation="relu",
                  output_activation="sigmoid", noise=None, noise_level=0.0, noise_seed=None,
                  **kwargs):
-        input_shape = _check_input_shape(input_shape)
-        filters = _check_positive_ints("filters", filters, allow_empty=False)
-        if decoder not in ("transpose", "upsampling"):
-            raise ValueError(f"decoder must be 'transpose' or 'upsampling', got {decoder!r}.")
+        input_shape = checks.input_shape(input_shape)
+        filters = checks.positive_ints("filters", filters, allow_empty=False)
+        checks.one_of("decoder", decoder, ("transpose", "upsampling"))
         if not isinstance(pool_size, int) or pool_size < 1:
             raise ValueError(f"pool_size must be a positive int, got {pool_size!r}.")
         if code_size is not None and (not isinstance(code_size, int) or code_size < 1):
