@@ -6,21 +6,23 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from keras_ae.reporting import command_line, machine, timestamp, write_report  # noqa: E402
+from keras_ae.reporting import command_line, machine, timestamp, write_report
 
 __all__ = ["BACKENDS", "RESULTS", "command_line", "interleaved_step_times", "machine",
            "run_in_backend", "timestamp", "write_report", "write_results"]
 
-RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS = os.path.join(ROOT, "benchmarks", "results")
 BACKENDS = ("tensorflow", "jax", "torch")
 
 
 def run_in_backend(script, backend, args=()):
-    """Runs ``script --worker`` under ``KERAS_BACKEND=backend``; returns its JSON (last stdout line)."""
+    """Runs the benchmark module of ``script`` (its ``__file__``) with ``--worker`` under
+    ``KERAS_BACKEND=backend``; returns its JSON (last stdout line)."""
     env = dict(os.environ, KERAS_BACKEND=backend)
-    proc = subprocess.run([sys.executable, script, "--worker", *args], env=env,
-                          capture_output=True, text=True)
+    module = f"benchmarks.{os.path.splitext(os.path.basename(script))[0]}"
+    proc = subprocess.run([sys.executable, "-m", module, "--worker", *args], env=env,
+                          capture_output=True, text=True, cwd=ROOT)
     if proc.returncode != 0:
         raise RuntimeError(f"{backend} worker failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])

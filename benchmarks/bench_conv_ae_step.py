@@ -1,6 +1,6 @@
 """Training-step time of the conv autoencoder on each backend, in one run.
 
-    python benchmarks/bench_conv_ae_step.py [--batch-size 128] [--steps 30]
+    python -m benchmarks.bench_conv_ae_step [--batch-size 128] [--steps 30]
 
 Each backend runs in its own subprocess (Keras fixes the backend at import); the ratio column is
 against the TensorFlow backend measured in the same run. Writes
@@ -9,11 +9,9 @@ benchmarks/results/conv_ae_step.{json,md}.
 
 import argparse
 import os
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import BACKENDS, command_line, machine, run_in_backend, timestamp, write_results  # noqa: E402
+from benchmarks._common import BACKENDS, command_line, machine, run_in_backend, timestamp, write_results  # noqa: E402
 
 
 def worker(batch_size, steps, warmup):

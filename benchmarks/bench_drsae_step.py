@@ -15,18 +15,16 @@ Reports milliseconds per step (median of repeats, the variants interleaved so ma
 them alike) and the ratio to ``dense_tied`` measured in the same process.
 Writes ``benchmarks/results/drsae_step.json`` and ``.md``.
 
-    python benchmarks/bench_drsae_step.py --backends tensorflow,jax,torch
+    python -m benchmarks.bench_drsae_step --backends tensorflow,jax,torch
 """
 
 import argparse
 import json
 import os
 import platform
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import (RESULTS, command_line, machine, run_in_backend, timestamp,  # noqa: E402
+from benchmarks._common import (RESULTS, command_line, machine, run_in_backend, timestamp,  # noqa: E402
                      write_report)
 
 VARIANTS = ("layer", "layer_scaled", "dense_tied", "dense_untied")

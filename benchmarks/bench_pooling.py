@@ -18,7 +18,7 @@ native path of the same run. Peak memory: each variant again in a fresh subproce
 the process's peak resident memory (``ru_maxrss``) over the level after setup — coarse on CPU,
 and 0 when the work fits in memory the process already held.
 
-    python benchmarks/bench_pooling.py [--batch 128] [--rounds 15] [--backends tensorflow jax torch]
+    python -m benchmarks.bench_pooling [--batch 128] [--rounds 15] [--backends tensorflow jax torch]
 
 Writes ``benchmarks/results/pooling.json`` and ``benchmarks/results/pooling.md``.
 """
@@ -27,11 +27,9 @@ import argparse
 import json
 import os
 import platform
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import RESULTS, command_line, machine, run_in_backend, write_report  # noqa: E402
+from benchmarks._common import RESULTS, command_line, machine, run_in_backend, write_report  # noqa: E402
 
 SHAPES = [(28, 28, 32), (32, 32, 64)]
 VARIANTS = {

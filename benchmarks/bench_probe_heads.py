@@ -1,6 +1,6 @@
 """Choosing the probe's weight decay: every candidate as its own fit vs all as heads of one fit.
 
-    KERAS_BACKEND=tensorflow python benchmarks/bench_probe_heads.py --examples 12000 --folds 5
+    KERAS_BACKEND=tensorflow python -m benchmarks.bench_probe_heads --examples 12000 --folds 5
 
 ``evaluation.choose_weight_decay`` runs k-fold cross-validation over :data:`L2_GRID` twice on
 the same features, in the same process: ``joint=False`` (one ``train_linear_probe`` fit per
@@ -14,12 +14,9 @@ Writes ``benchmarks/results/probe_heads.json`` and ``probe_heads.md``.
 """
 
 import argparse
-import os
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import command_line, machine, timestamp, write_results  # noqa: E402
+from benchmarks._common import command_line, machine, timestamp, write_results  # noqa: E402
 
 
 def features(examples, dim, data_dir):

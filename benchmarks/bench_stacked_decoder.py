@@ -1,6 +1,6 @@
 """Stacked Conv-WTA: a stage-1 training step by the size of that stage's decoder kernel.
 
-    python benchmarks/bench_stacked_decoder.py --backends tensorflow --sizes 11 7 5
+    python -m benchmarks.bench_stacked_decoder --backends tensorflow --sizes 11 7 5
 
 The second stage of a ``StackedConvWTA`` (128 -> 128 maps by default) works on the first
 stage's max-pooled 14×14 maps and reconstructs them through its own linear transposed conv.
@@ -20,8 +20,7 @@ import statistics
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import (command_line, interleaved_step_times, machine, run_in_backend,  # noqa: E402
+from benchmarks._common import (command_line, interleaved_step_times, machine, run_in_backend,  # noqa: E402
                      timestamp, write_results)
 
 

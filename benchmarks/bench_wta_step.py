@@ -1,6 +1,6 @@
 """Cost of winner-take-all sparsity: a Conv-WTA training step vs the same network without it.
 
-    python benchmarks/bench_wta_step.py --backends tensorflow jax torch --filters 64 64
+    python -m benchmarks.bench_wta_step --backends tensorflow jax torch --filters 64 64
 
 Each backend runs in its own subprocess (the backend is fixed when Keras is imported). In each,
 the sparse model (``ConvWTA``: spatial + lifetime sparsity) and the plain one (the same layers
@@ -18,8 +18,7 @@ import statistics
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import (command_line, interleaved_step_times, machine, run_in_backend,  # noqa: E402
+from benchmarks._common import (command_line, interleaved_step_times, machine, run_in_backend,  # noqa: E402
                      timestamp, write_results)
 
 TARGET = 1.3

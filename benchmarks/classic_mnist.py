@@ -1,6 +1,6 @@
 """The classic family on MNIST: test reconstruction error of each model vs PCA with the same code size.
 
-    python benchmarks/classic_mnist.py --data-dir ../shared/datasets --epochs 10
+    python -m benchmarks.classic_mnist --data-dir ../shared/datasets --epochs 10
 
 PCA (from NumPy's SVD of the training images) is the reference every autoencoder of code size k
 is measured against: a linear autoencoder should match it (Baldi & Hornik 1989) and a deep one
@@ -11,11 +11,9 @@ PCA subspace are reported too. Writes benchmarks/results/classic_mnist.{json,md}
 import argparse
 import json
 import os
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import RESULTS, command_line, machine, timestamp, write_results  # noqa: E402
+from benchmarks._common import RESULTS, command_line, machine, timestamp, write_results  # noqa: E402
 
 MODELS = {
     "linear_autoencoder": dict(code_size=30),

@@ -1,6 +1,6 @@
 """Builds the README's models table from the JSON that the experiment scripts wrote.
 
-    python benchmarks/models_table.py && python benchmarks/update_readme.py
+    python -m benchmarks.models_table && python -m benchmarks.update_readme
 
 ``--seed-group FILE FILE ...`` prints instead the seed-group summary of WTA results files (one
 protocol, several seeds), as a table row would compute it: test errors per label count and the

@@ -1,19 +1,16 @@
 """Stacked autoencoder on MNIST: greedy layer-wise pre-training, then a classifier fine-tuned on
 the pre-trained encoder, against the same classifier trained from random initialisation.
 
-    python benchmarks/stacked_mnist.py --data-dir ../shared/datasets --pretrain-epochs 2 --finetune-epochs 5
+    python -m benchmarks.stacked_mnist --data-dir ../shared/datasets --pretrain-epochs 2 --finetune-epochs 5
 
 Both classifiers have the same architecture, optimiser, epochs and data, so the difference is
 what pre-training gives. Writes benchmarks/results/stacked_mnist.{json,md}.
 """
 
 import argparse
-import os
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import command_line, machine, timestamp, write_results  # noqa: E402
+from benchmarks._common import command_line, machine, timestamp, write_results  # noqa: E402
 
 
 def main():

@@ -1,7 +1,7 @@
 """Copies the Markdown tables that the benchmark scripts wrote into README.md and
 benchmarks/RESULTS.md.
 
-    python benchmarks/update_readme.py
+    python -m benchmarks.update_readme
 
 Both documents hold blocks ``<!-- include: benchmarks/results/NAME.md -->`` ...
 ``<!-- end include -->``; each block's body is replaced by the current content of that file, so
