@@ -82,7 +82,8 @@ def _evaluate(model, x, y, batch_size):
 def _load_split(args, split):
     from keras_ae.data import load_arrays, to_float_images
 
-    images, labels = load_arrays(args.dataset, split, data_dir=args.data_dir)
+    images, labels = load_arrays(args.dataset, split, data_dir=args.data_dir,
+                                 image_size=getattr(args, "image_size", None))
     if getattr(args, "limit", None):
         images, labels = images[: args.limit], labels[: args.limit]
     return to_float_images(images), labels
@@ -396,7 +397,11 @@ def build_parser():
                        help="folder holding IDX files or one sub-folder per dataset name "
                             "(overrides $KERAS_AE_DATA_DIR)")
         p.add_argument("--batch-size", type=int, default=128)
-        p.add_argument("--limit", type=int, default=None, help="use only the first N images of each split")
+        p.add_argument("--limit", type=int, default=None,
+                       help="use only the first N images of each split")
+        p.add_argument("--image-size", type=image_size_argument, default=None, metavar="HxW",
+                       help="resize the images of a folder of class sub-folders to H x W "
+                            "(default: they must all have one size)")
 
     train = sub.add_parser("train", help="train a model and write it, its metrics and pictures")
     train.add_argument("model", help="a registered model name (see `keras-ae list`)")
@@ -478,6 +483,15 @@ def build_parser():
                        help="seed of the label draw, the moved copies and the probe")
     probe.add_argument("--out", default=None, help="also write the JSON report to this file")
     return parser
+
+
+def image_size_argument(text):
+    """An ``argparse`` type for ``HxW`` (e.g. ``28x28``): a pair of positive ints."""
+    parts = text.lower().split("x")
+    if len(parts) != 2 or not all(p.strip().isdigit() and int(p) > 0 for p in parts):
+        raise argparse.ArgumentTypeError(f"expected HxW with positive ints, e.g. 28x28, got "
+                                         f"{text!r}")
+    return int(parts[0]), int(parts[1])
 
 
 def l2_argument(text):

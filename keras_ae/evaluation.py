@@ -15,6 +15,7 @@ import keras
 import numpy as np
 
 from keras_ae.checks import label_budget
+from keras_ae.data.loading import check_finite
 from keras_ae.data.semi import keep_labels, labelled_mask
 from keras_ae.training import schedules
 from keras_ae.training.schedules import SCHEDULES
@@ -82,7 +83,7 @@ def extract_features(model, images, pool_size="auto", output_key=None, batch_siz
     encoder = encoder_of(model)
     if output_key is None:
         output_key = getattr(model, "feature_key", None)
-    images = np.asarray(images)
+    images = check_finite(np.asarray(images))
     if images.dtype == np.uint8:
         images = images.astype(np.float32) / 255.0
     if pool_size is not None and pool_size != "auto" and (

@@ -491,3 +491,44 @@ def test_l2_argument_rejects_anything_else(text):
 
     with pytest.raises(argparse.ArgumentTypeError, match="'auto' or a finite number >= 0"):
         cli.l2_argument(text)
+
+
+def test_train_reads_a_folder_of_class_subfolders(tmp_path, capsys):
+    """A folder of PNGs in class sub-folders trains like an IDX folder; mixed sizes are refused
+    before any training unless --image-size resizes them."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    root = tmp_path / "pngs"
+    for split, n in (("train", 12), ("test", 4)):
+        for name in ("circle", "square"):
+            os.makedirs(root / split / name)
+            for i in range(n):
+                size = (10, 10) if i else (12, 9)  # one odd size per class
+                image = rng.integers(0, 256, size=(*size, 1), dtype=np.uint8)
+                tf.io.write_file(str(root / split / name / f"{i}.png"), tf.io.encode_png(image))
+    argv = ["train", "dense_autoencoder", "--dataset", str(root), "--epochs", "1",
+            "--batch-size", "4", "--set", "hidden_units=[8]", "--set", "code_size=2",
+            "--no-export", "--out", str(tmp_path / "run")]
+    assert cli.main(argv) == 1
+    assert "2 different sizes (10x10, 12x9)" in capsys.readouterr().err
+    assert not os.path.exists(tmp_path / "run" / "model.keras")
+    assert cli.main(argv + ["--image-size", "10x10"]) == 0
+    metrics = json.load(open(tmp_path / "run" / "metrics.json"))
+    assert metrics["config"]["input_shape"] == [10, 10, 1] and metrics["test"]["examples"] == 8
+    assert cli.main(argv + ["--image-size", "ten"]) == 2
+    assert "expected HxW" in capsys.readouterr().err
+
+
+def test_non_finite_images_are_refused_by_the_command_line(tmp_path, capsys, monkeypatch):
+    """IDX and image files hold integers; a float source (TFDS) with NaN stops at the boundary,
+    before any training."""
+    from keras_ae import data
+
+    images = np.zeros((8, 4, 4, 1), np.float32)
+    images[3, 1, 1] = np.nan
+    monkeypatch.setattr(data, "load_arrays", lambda *a, **k: (images, np.zeros(8, np.int64)))
+    assert cli.main(["train", "dense_autoencoder", "--epochs", "1", "--batch-size", "4",
+                     "--out", str(tmp_path / "run")]) == 1
+    assert "1 NaN or infinite value(s), in 1 image(s) (first at index 3)" in capsys.readouterr().err
+    assert not os.path.exists(tmp_path / "run" / "model.keras")

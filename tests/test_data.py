@@ -386,3 +386,67 @@ def test_shifted_copies_argument_errors(kwargs, error, text):
     images = np.ones((4, 9, 8, 1), np.uint8)
     with pytest.raises(error, match=text):
         data.shifted_copies(images, **kwargs)
+
+
+def _write_png_folder(root, sizes_by_class, channels=1, seed=0):
+    """``root/<split>/<class>/i.png`` with random pixels; returns {split: (images, labels)} in
+    the order a reader must give (classes sorted by name, files by name)."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(seed)
+    written = {}
+    for split, per_class in sizes_by_class.items():
+        images, labels = [], []
+        for index, (name, sizes) in enumerate(sorted(per_class.items())):
+            os.makedirs(os.path.join(root, split, name))
+            for i, (h, w) in enumerate(sizes):
+                image = rng.integers(0, 256, size=(h, w, channels), dtype=np.uint8)
+                tf.io.write_file(os.path.join(root, split, name, f"{i}.png"),
+                                 tf.io.encode_png(image))
+                images.append(image)
+                labels.append(index)
+        written[split] = (images, np.array(labels))
+    return written
+
+
+def test_image_folder_reads_class_subfolders_exactly(tmp_path):
+    root = str(tmp_path / "pics")
+    written = _write_png_folder(root, {"train": {"b_cats": [(6, 5)] * 3, "a_dogs": [(6, 5)] * 2},
+                                       "test": {"a_dogs": [(6, 5)], "b_cats": [(6, 5)]}})
+    for split in ("train", "test"):
+        x, y = data.load_arrays(root, split)
+        np.testing.assert_array_equal(x, np.stack(written[split][0]))  # PNG is lossless
+        np.testing.assert_array_equal(y, written[split][1])  # a_dogs = 0, b_cats = 1
+    batch = next(iter(data.load(root, "test", batch_size=2, shuffle=False)))
+    np.testing.assert_allclose(batch[0].numpy(), np.stack(written["test"][0]) / 255.0)
+
+
+def test_image_folder_of_mixed_sizes_is_refused_or_resized(tmp_path):
+    import tensorflow as tf
+
+    root = str(tmp_path / "mixed")
+    written = _write_png_folder(root, {"train": {"a": [(8, 8), (4, 6)]}}, channels=3)
+    with pytest.raises(ValueError, match=r"2 different sizes \(4x6, 8x8\).*--image-size"):
+        data.load_arrays(root, "train")
+    x, _ = data.load_arrays(root, "train", image_size=(8, 8))
+    assert x.shape == (2, 8, 8, 3) and x.dtype == np.uint8
+    np.testing.assert_array_equal(x[0], written["train"][0][0])  # already 8x8: untouched
+    expected = np.clip(np.round(tf.image.resize(written["train"][0][1], (8, 8)).numpy()), 0, 255)
+    np.testing.assert_array_equal(x[1], expected.astype(np.uint8))
+    with pytest.raises(ValueError, match="image_size must be"):
+        data.load_arrays(root, "train", image_size=(8,))
+    with pytest.raises(FileNotFoundError, match="No 'test' folder"):
+        data.load_arrays(root, "test")
+    with pytest.raises(ValueError, match="image_size resizes the images of a folder"):
+        data.load_arrays(data.SAMPLE_DIR, "test", image_size=(8, 8))
+
+
+def test_non_finite_images_are_refused_where_data_enters():
+    images = np.zeros((4, 3, 3, 1), np.float32)
+    images[2, 1, 1, 0] = np.nan
+    images[3, 0, 0, 0] = np.inf
+    with pytest.raises(ValueError, match=r"2 NaN or infinite value\(s\), in 2 image\(s\) "
+                                         r"\(first at index 2\)"):
+        data.to_float_images(images)
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        data.make_dataset(images, np.zeros(4), batch_size=2)

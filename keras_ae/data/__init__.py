@@ -1,6 +1,8 @@
-"""Data: IDX folders, TFDS names and the shipped MNIST sample as ``tf.data`` pipelines;
+"""Data: IDX folders, folders of images in class sub-folders, TFDS names and the shipped
+MNIST sample as ``tf.data`` pipelines;
 ZCA whitening as a NumPy preprocessing step."""
 
+from keras_ae.data.folders import is_image_folder, read_image_folder
 from keras_ae.data.idx import IDXError, read_idx, write_idx
 from keras_ae.data.loading import (
     DATA_DIR_ENV,

@@ -2,7 +2,9 @@
 
 Where the data comes from, in the order :func:`load` tries:
 
-1. ``source`` is a folder: MNIST-style IDX files in it (gzipped or not).
+1. ``source`` is a folder: MNIST-style IDX files in it (gzipped or not), or a folder of images
+   in class sub-folders per split (``train/<class>/*.png``, ``test/<class>/*.png``:
+   :mod:`keras_ae.data.folders`).
 2. ``source`` is a name (``"mnist"``, ``"fashion_mnist"``, ...):
    a. ``data_dir`` / ``$KERAS_AE_DATA_DIR``: the folder itself if it holds IDX files, or its
       sub-folder named ``source``;
@@ -22,6 +24,7 @@ import warnings
 
 import numpy as np
 
+from keras_ae.data.folders import is_image_folder, read_image_folder
 from keras_ae.data.idx import IDXError, read_image_label_pair
 
 DATA_DIR_ENV = "KERAS_AE_DATA_DIR"
@@ -142,7 +145,8 @@ def _load_tfds_arrays(name, split, tfds_dir, allow_download):
 
 
 def resolve_source(source=None, data_dir=None):
-    """Says where ``source`` will be read from: ('idx', folder) or ('tfds', name)."""
+    """Says where ``source`` will be read from: ('idx', folder), ('images', folder of class
+    sub-folders per split) or ('tfds', name)."""
     data_dir = _env_data_dir(data_dir)
     if source is None:
         if data_dir is None:
@@ -153,24 +157,31 @@ def resolve_source(source=None, data_dir=None):
     if looks_like_path:
         if not os.path.exists(source):
             raise DatasetNotFoundError(f"Data folder not found: {source}")
-        return "idx", source
+        return ("images" if is_image_folder(source) else "idx"), source
     if data_dir is not None:
         if _is_idx_folder(data_dir) and source == "mnist":
             return "idx", data_dir
         sub = os.path.join(data_dir, source)
         if os.path.isdir(sub):
-            return "idx", sub
+            return ("images" if is_image_folder(sub) else "idx"), sub
     return "tfds", source
 
 
-def load_arrays(source=None, split="train", data_dir=None, tfds_dir=None, allow_download=True):
+def load_arrays(source=None, split="train", data_dir=None, tfds_dir=None, allow_download=True,
+                image_size=None):
     """Loads a split as NumPy arrays: uint8 images (N, H, W, C) and int64 labels (N,).
 
-    See the module docstring for how ``source`` is resolved.
+    See the module docstring for how ``source`` is resolved. ``image_size``: ``(height,
+    width)`` to resize the images of a folder of class sub-folders to (other sources refuse it).
     """
     name, cut = _parse_split(split)
     kind, where = resolve_source(source, data_dir)
-    if kind == "idx":
+    if image_size is not None and kind != "images":
+        raise ValueError(f"image_size resizes the images of a folder of class sub-folders; "
+                         f"{where} is {'an IDX folder' if kind == 'idx' else 'a TFDS dataset'}.")
+    if kind == "images":
+        images, labels = read_image_folder(where, name, image_size=image_size)
+    elif kind == "idx":
         images, labels = read_idx_folder(where, name)
     else:
         arrays = _load_tfds_arrays(where, name, tfds_dir, allow_download)
@@ -358,7 +369,7 @@ def make_dataset(images, labels, batch_size=128, shuffle=True, seed=None, drop_r
 
 def load(source=None, split="train", batch_size=128, shuffle=None, seed=None,
          drop_remainder=None, target="label", flatten=False, data_dir=None, tfds_dir=None,
-         allow_download=True, limit=None, shift=0):
+         allow_download=True, limit=None, shift=0, image_size=None):
     """Loads images as a ``tf.data.Dataset`` of ``(images, labels)`` batches.
 
     Images are float32 in [0, 1], NHWC (or flat with ``flatten=True``); labels int32.
@@ -374,8 +385,9 @@ def load(source=None, split="train", batch_size=128, shuffle=None, seed=None,
             ``$KERAS_AE_DATA_DIR``.
         shift: random translations of up to ``shift`` pixels, drawn afresh every epoch (data
             augmentation; see ``make_dataset``).
+        image_size: ``(height, width)``: resize the images of a folder of class sub-folders.
     """
-    images, labels = load_arrays(source, split, data_dir, tfds_dir, allow_download)
+    images, labels = load_arrays(source, split, data_dir, tfds_dir, allow_download, image_size)
     if limit is not None:
         images, labels = images[:limit], labels[:limit]
     if shuffle is None:
