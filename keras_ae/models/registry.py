@@ -36,7 +36,7 @@ def describe(name):
     return _REGISTRY[name][1]
 
 
-def build(name, **config):
+def build(name, /, **config):
     """Builds the registered model ``name`` from keyword config (unset fields take defaults).
 
     A field the model does not have is a ``ValueError`` naming it and the valid ones."""
