@@ -2,18 +2,21 @@
 
 Every public module is reachable from the package (``keras_ae.models``, ``keras_ae.data``,
 ``keras_ae.evaluation``, ``keras_ae.tuning``, ...) and imported on first use, so that
-``import keras_ae`` and ``keras-ae list`` do not pay for TensorFlow. Once Keras is imported,
-importing ``keras_ae`` (or touching ``keras_ae.models``) registers the zoo's classes, so
-``keras.saving.load_model`` reads the zoo's ``.keras`` files.
+``import keras_ae`` and ``keras-ae list`` do not pay for Keras and its backend. The zoo's classes
+are registered with Keras as soon as both are imported, in either order, so that after
+``import keras_ae`` ``keras.saving.load_model`` reads the zoo's ``.keras`` files.
 """
 
 import importlib
+import importlib.abc
+import importlib.util
 import sys
+import warnings
 
 __version__ = "0.1.0"
 
 _MODULES = ("catalog", "checks", "cli", "data", "evaluation", "export", "layers", "models", "ops",
-            "reporting", "testing", "training", "tuning", "visualize")
+            "reporting", "reproduction", "testing", "training", "tuning", "visualize")
 __all__ = list(_MODULES)
 
 
@@ -27,5 +30,34 @@ def __dir__():
     return sorted(set(globals()) | set(_MODULES))
 
 
-if "keras" in sys.modules:  # Keras is loaded anyway: register the zoo's classes now
-    from keras_ae import models  # noqa: E402,F401
+def _register_models():
+    try:
+        importlib.import_module("keras_ae.models")
+    except Exception as e:  # never break ``import keras`` itself
+        warnings.warn(f"keras_ae could not register its models with Keras: {e}", stacklevel=2)
+
+
+class _RegisterWhenKerasLoads(importlib.abc.MetaPathFinder):
+    """Imports ``keras_ae.models`` right after ``keras`` itself is imported (once)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "keras":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        run_module = spec.loader.exec_module
+
+        def exec_module(module):
+            run_module(module)
+            _register_models()
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+if "keras" in sys.modules:
+    _register_models()
+elif not any(isinstance(f, _RegisterWhenKerasLoads) for f in sys.meta_path):
+    sys.meta_path.insert(0, _RegisterWhenKerasLoads())

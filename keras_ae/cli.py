@@ -374,13 +374,42 @@ def cmd_probe(args):
         model, x_train, y_train, x_test, y_test, budgets=args.labels,
         pool_size=None if args.pool == "none" else args.pool, stages=args.stages,
         epochs=args.epochs, batch_size=args.batch_size, l2=args.l2, folds=args.folds,
-        shift=args.shift, copies=1 if args.copies is None else args.copies, seed=args.seed)
+        shift=args.shift, copies=1 if args.copies is None else args.copies, seed=args.seed,
+        verbose=1)
     report = {"model_file": args.model_file, **report, "pool_size": args.pool}
     text = json.dumps(report, indent=2, sort_keys=True)
     if args.out:
         write_whole({args.out: text})
     print(text)
     return 0
+
+
+def cmd_reproduce(args):
+    from keras_ae import reproduction
+
+    if args.list or args.row is None:
+        print("\n".join(reproduction.listing()))
+        return 0
+    if not args.epochs_scale > 0:
+        raise CLIError(f"--epochs-scale must be > 0, got {args.epochs_scale}")
+    try:
+        row = reproduction.row(args.row)
+    except KeyError as e:
+        raise CLIError(e.args[0]) from None
+    if args.best_labelled and "best_labelled" not in row:
+        raise CLIError(f"row {args.row!r} has no best-labelled variant")
+    summary = reproduction.run(args.row, out=args.out, dry_run=args.dry_run,
+                               epochs_scale=args.epochs_scale, best_labelled=args.best_labelled,
+                               data_dir=args.data_dir, main=main)
+    if args.dry_run:
+        import textwrap
+
+        print("\n".join(["# " + line for line in textwrap.wrap(summary["note"], 96)]
+                        + summary["commands"]))
+        return 0
+    print(json.dumps({k: summary.get(k) for k in ("row", "ok", "figures", "recorded")},
+                     indent=2))
+    return 0 if summary["ok"] else 1
 
 
 def build_parser():
@@ -482,6 +511,26 @@ def build_parser():
     probe.add_argument("--seed", type=int, default=0,
                        help="seed of the label draw, the moved copies and the probe")
     probe.add_argument("--out", default=None, help="also write the JSON report to this file")
+
+    reproduce = sub.add_parser(
+        "reproduce", help="run a models-table row's protocol (keras_ae/reproduction/rows.toml)")
+    reproduce.add_argument("row", nargs="?", default=None,
+                           help="a row id; without one (or with --list): list the rows")
+    reproduce.add_argument("--list", action="store_true",
+                           help="list the row ids with their model and recorded figure")
+    reproduce.add_argument("--dry-run", action="store_true",
+                           help="print the keras-ae commands without running them")
+    reproduce.add_argument("--epochs-scale", type=float, default=1.0, metavar="X",
+                           help="multiply every epoch count by X (at least 1 each): a quick "
+                                "check of the pipeline, not the protocol")
+    reproduce.add_argument("--out", default=None,
+                           help="output folder (default runs/reproduce/ROW): one sub-folder per "
+                                "seed, and summary.json")
+    reproduce.add_argument("--best-labelled", action="store_true",
+                           help="the row's best variant with augmentation not in the paper")
+    reproduce.add_argument("--data-dir", default=None,
+                           help="folder holding IDX files or one sub-folder per dataset "
+                                "name (overrides $KERAS_AE_DATA_DIR)")
     return parser
 
 
@@ -589,7 +638,8 @@ def main(argv=None):
         if args.command != "list":
             quiet()
         return {"list": cmd_list, "train": cmd_train, "evaluate": cmd_evaluate,
-                "export": cmd_export, "probe": cmd_probe, "plot": cmd_plot}[args.command](args)
+                "export": cmd_export, "probe": cmd_probe, "plot": cmd_plot,
+                "reproduce": cmd_reproduce}[args.command](args)
     except CLIError as e:
         print(f"keras-ae: error: {e}", file=sys.stderr)
         return 2

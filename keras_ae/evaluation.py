@@ -348,7 +348,7 @@ def _check_folds(folds):
 
 
 def choose_on_held_out(labels, candidates, error_of, folds=1, validation_fraction=1 / 6, seed=0,
-                       tie_break=max, vectorized=False):
+                       tie_break=max, vectorized=False, on_split=None):
     """Chooses a hyperparameter (a probe's weight decay, an SVM's C) on held-out labelled data.
 
     Args:
@@ -364,6 +364,7 @@ def choose_on_held_out(labels, candidates, error_of, folds=1, validation_fractio
             stronger regularisation: the largest weight decay, the smallest C).
         vectorized: ``error_of(candidates, fit_index, validation_index)`` evaluates every
             candidate on a split at once and returns one error per candidate.
+        on_split: called with (split number, number of splits) after each split (progress).
 
     Returns:
         a dict: ``candidates``, ``validation_error`` (one per candidate), ``validation_examples``,
@@ -380,8 +381,11 @@ def choose_on_held_out(labels, candidates, error_of, folds=1, validation_fractio
     held_out = sum(len(val) for _, val in splits)
     errors_of = error_of if vectorized else (
         lambda values, fit, val: [error_of(c, fit, val) for c in values])
-    per_split = [np.asarray(errors_of(list(candidates), fit, val), np.float64) * len(val)
-                 for fit, val in splits]
+    per_split = []
+    for number, (fit, val) in enumerate(splits, 1):
+        per_split.append(np.asarray(errors_of(list(candidates), fit, val), np.float64) * len(val))
+        if on_split is not None:
+            on_split(number, len(splits))
     errors = [float(e) for e in np.sum(per_split, axis=0) / held_out]
     best = min(errors)
     return {"candidates": list(candidates), "validation_error": errors,
@@ -392,7 +396,7 @@ def choose_on_held_out(labels, candidates, error_of, folds=1, validation_fractio
 def choose_weight_decay(features, labels, candidates, num_classes, mean, std, folds=1,
                         validation_fraction=1 / 6, label_seed=0, joint=True, epochs=30,
                         batch_size=128, learning_rate=1e-3, seed=0, min_steps=1000,
-                        schedule="cosine", verbose=0, copies=()):
+                        schedule="cosine", verbose=0, copies=(), on_split=None):
     """The probe's weight decay chosen among ``candidates`` on held-out labelled examples.
 
     See :func:`choose_on_held_out` for ``folds`` / ``validation_fraction`` (splits drawn with
@@ -431,7 +435,7 @@ def choose_weight_decay(features, labels, candidates, num_classes, mean, std, fo
 
     return choose_on_held_out(labels, candidates, errors_of if joint else error_of,
                               folds=folds, validation_fraction=validation_fraction,
-                              seed=label_seed, vectorized=joint)
+                              seed=label_seed, vectorized=joint, on_split=on_split)
 
 
 def _check_copies(copies, features, name="copies"):
@@ -465,7 +469,7 @@ def _error(classifier, features, labels, mean, std):
 def probe_features(train_features, train_labels, test_features, test_labels, num_labels=None,
                    epochs=30, batch_size=128, learning_rate=1e-3, l2=0.0, min_steps=1000,
                    label_seed=0, seed=0, validation_fraction=1 / 6, folds=1,
-                   schedule="cosine", verbose=0, train_copies=None):
+                   schedule="cosine", verbose=0, train_copies=None, on_split=None):
     """Linear-probe error on features already extracted (see :func:`linear_probe`).
 
     Extract once, probe several label budgets: encoding is the slow part for conv models.
@@ -518,7 +522,7 @@ def probe_features(train_features, train_labels, test_features, test_labels, num
             features, labels, candidates, num_classes, mean, std, folds=folds,
             validation_fraction=validation_fraction, label_seed=label_seed, epochs=epochs,
             batch_size=batch_size, learning_rate=learning_rate, seed=seed, min_steps=min_steps,
-            schedule=schedule, verbose=verbose, copies=copies)
+            schedule=schedule, verbose=verbose, copies=copies, on_split=on_split)
         chosen = selection["chosen"]
     classifier = fit(*_with_copies(features, labels, copies), chosen)
     fit_s = time.perf_counter() - start
@@ -583,11 +587,11 @@ def linear_probe(model, train_images, train_labels, test_images, test_labels, nu
 
 
 def encode_for_probe(model, train_images, test_images, pool_size="auto", output_key=None,
-                     stages="top", shift=0, copies=1, seed=0):
+                     stages="top", shift=0, copies=1, seed=0, progress=None):
     """The features a probe needs, encoded once: ``{"train", "test", "copies", "seconds"}``
     (``copies``: the features of ``copies`` moved versions of the training images when
     ``shift`` >= 1, else ``None``). ``stages="all"``: every stage of a stacked model
-    (:func:`all_stage_features`)."""
+    (:func:`all_stage_features`). ``progress``: called with a message after each encoded set."""
     copies = check_probe_shift(shift, copies)
     if stages not in ("top", "all"):
         raise ValueError(f"stages must be 'top' or 'all', got {stages!r}.")
@@ -602,33 +606,44 @@ def encode_for_probe(model, train_images, test_images, pool_size="auto", output_
     else:
         def features(images):
             return extract_features(model, images, pool_size, output_key)
-    progress = keras.utils.Progbar(2 + copies, stateful_metrics=None, verbose=1) \
-        if len(train_images) >= 10000 else None
+    progress = progress or (lambda message: None)
     out = {"train": features(train_images)}
-    progress and progress.add(1)
+    progress(f"encoded {len(train_images)} training images")
     out["test"] = features(test_images)
-    progress and progress.add(1)
+    progress(f"encoded {len(test_images)} test images")
     out["copies"] = None
     if copies:
         from keras_ae.data.loading import shifted_copies
 
         out["copies"] = []
-        for moved in shifted_copies(train_images, shift, copies, seed=seed):
+        for number, moved in enumerate(shifted_copies(train_images, shift, copies, seed=seed), 1):
             out["copies"].append(features(moved))
-            progress and progress.add(1)
+            progress(f"encoded moved copy {number}/{copies}")
     out["seconds"] = round(time.perf_counter() - start, 2)
     return out
 
 
 def probe_report(model, train_images, train_labels, test_images, test_labels,
                  budgets=("all",), pool_size="auto", stages="top", epochs=30, batch_size=128,
-                 l2="auto", folds=1, shift=0, copies=1, seed=0):
+                 l2="auto", folds=1, shift=0, copies=1, seed=0, verbose=0):
     """Linear probes of ``model``'s features with each label budget (``"all"`` or a count):
     the features are encoded once, each budget draws its labels with ``seed``. Returns a
     JSON-ready dict (what ``keras-ae probe`` prints): ``feature_dim``, ``encode_seconds`` and
-    per budget ``test_error_percent``, ``train_error_percent``, ``l2``, ``l2_selection``."""
+    per budget ``test_error_percent``, ``train_error_percent``, ``l2``, ``l2_selection``.
+    ``verbose=1`` prints a line as each part ends (encoding, each cross-validation split, each
+    budget's final fit) on stderr, so a long probe shows where it is."""
+    import sys
+
+    started = time.perf_counter()
+
+    def say(message):
+        if verbose:
+            print(f"[probe {time.perf_counter() - started:7.1f}s] {message}", file=sys.stderr,
+                  flush=True)
+
     encoded = encode_for_probe(model, train_images, test_images, pool_size=pool_size,
-                               stages=stages, shift=shift, copies=copies, seed=seed)
+                               stages=stages, shift=shift, copies=copies, seed=seed,
+                               progress=say)
     report = {"train_examples": int(len(train_images)), "test_examples": int(len(test_images)),
               "feature_dim": int(encoded["train"].shape[1]), "pool_size": pool_size,
               "stages": stages, "shift": shift, "copies": check_probe_shift(shift, copies),
@@ -637,7 +652,9 @@ def probe_report(model, train_images, train_labels, test_images, test_labels,
         result = probe_features(
             encoded["train"], train_labels, encoded["test"], test_labels,
             num_labels=label_budget(spec), epochs=epochs, batch_size=batch_size, l2=l2,
-            folds=folds, label_seed=seed, seed=seed, train_copies=encoded["copies"])
+            folds=folds, label_seed=seed, seed=seed, train_copies=encoded["copies"],
+            on_split=lambda i, n, spec=spec: say(f"{spec} labels: weight decay, split {i}/{n}"))
+        say(f"{spec} labels: test error {100.0 * result['test_error']:.2f} %")
         report["probes"][str(spec)] = {
             "test_error_percent": 100.0 * result["test_error"],
             "train_error_percent": 100.0 * result["train_error"],

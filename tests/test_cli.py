@@ -532,3 +532,37 @@ def test_non_finite_images_are_refused_by_the_command_line(tmp_path, capsys, mon
                      "--out", str(tmp_path / "run")]) == 1
     assert "1 NaN or infinite value(s), in 1 image(s) (first at index 3)" in capsys.readouterr().err
     assert not os.path.exists(tmp_path / "run" / "model.keras")
+
+
+def test_long_work_shows_progress(bars_folder, tmp_path, capsys):
+    """Greedy stages and the probe's encoding and cross-validation say where they are."""
+    out = str(tmp_path / "stack")
+    assert cli.main(["train", "stacked_autoencoder", "--dataset", bars_folder, "--epochs", "1",
+                     "--batch-size", "16", "--set", "units=[8,4]", "--fine-tune-epochs", "1",
+                     "--no-export", "--out", out]) == 0
+    printed = capsys.readouterr().out
+    assert "Greedy stage 1/2" in printed and "Greedy stage 2/2" in printed
+    assert "Fine-tuning end to end: 1 epoch(s)" in printed
+    assert cli.main(["probe", os.path.join(out, "model.keras"), "--dataset", bars_folder,
+                     "--labels", "all", "--folds", "3", "--epochs", "1"]) == 0
+    err = capsys.readouterr().err
+    for line in ("encoded 96 training images", "encoded 24 test images",
+                 "all labels: weight decay, split 3/3", "all labels: test error"):
+        assert line in err, err
+
+
+def test_export_errors_name_the_path_and_the_reason(tmp_path, capsys):
+    from keras_ae import models
+
+    model_file = str(tmp_path / "m.keras")
+    models.build("dense_autoencoder", input_shape=[4, 4, 1], hidden_units=[3],
+                 code_size=2).save(model_file)
+    (tmp_path / "a_file").write_text("")
+    cases = [(str(tmp_path / "a_file" / "served"), f"{tmp_path / 'a_file'} is a file, not a folder"),
+             ("/proc/no_such/served", "/proc/no_such: cannot write there"),
+             (model_file, "already exists; overwrite it (overwrite=True, keras-ae export "
+                          "--overwrite) or choose another path")]
+    for out, message in cases:
+        assert cli.main(["export", model_file, out]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and message in err[0], err

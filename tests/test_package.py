@@ -58,3 +58,11 @@ def test_unknown_config_fields_are_refused_with_the_valid_ones():
     with pytest.raises(ValueError, match="'hidden_unit'"):  # a subclass: the parent's fields
         models.build("denoising_autoencoder", hidden_unit=[8])
     models.build("denoising_autoencoder", hidden_units=[8], code_size=2, name="ok")
+
+
+@pytest.mark.parametrize("imports", ["import keras_ae, keras", "import keras, keras_ae"])
+def test_zoo_files_load_after_import_keras_ae_whatever_the_order(imports, tmp_path):
+    path = tmp_path / "m.keras"
+    models.build("dense_autoencoder", hidden_units=[4], code_size=2).save(path)
+    out = _run(f"{imports}\nprint(type(keras.saving.load_model({str(path)!r})).__name__)")
+    assert out.strip().splitlines()[-1] == "DenseAutoencoder"

@@ -121,12 +121,17 @@ def train_greedily(model, data, epochs, batch_size=100, fine_tune_epochs=0, lear
             if not stage_epochs:
                 continue
             freeze_all_but(stage)
+            if verbose:
+                print(f"Greedy stage {stage + 1}/{model.num_stages}: {stage_epochs} epoch(s), "
+                      f"the other stages frozen", flush=True)
             trainer = model.stage_model(stage)
             trainer.compile(optimizer=adam(stage_epochs), loss=None)
             histories[f"stage{stage}"] = fit(trainer, images, f"stage{stage}", stage_epochs)
     finally:
         freeze_all_but(None)
     if fine_tune_epochs:
+        if verbose:
+            print(f"Fine-tuning end to end: {fine_tune_epochs} epoch(s)", flush=True)
         model.compile(optimizer=adam(fine_tune_epochs))
         histories["fine_tune"] = fit(model, images.map(lambda x: (x, x)), "fine_tune",
                                      fine_tune_epochs)
