@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from keras_ae.layers import LifetimeTopK, SpatialWTA
-from keras_ae.layers.sparsity import lifetime_survivor_count
+from keras_ae.layers.sparsity import lifetime_survivor_count, smallest_sparse_batch
 from keras_ae.testing import gradients, run_layer_test
 
 
@@ -58,6 +58,14 @@ def test_lifetime_battery(shape):
 def test_spatial_battery():
     x = distinct((4, 5, 5, 3), 1)
     run_layer_test(SpatialWTA, {}, x, expected_output_shape=(4, 5, 5, 3))
+
+
+@pytest.mark.parametrize("layer_cls, kwargs", [(LifetimeTopK, {"k": 0.25, "at_inference": True}),
+                                                (SpatialWTA, {"at_inference": True})])
+def test_at_inference_battery(layer_cls, kwargs):
+    x = distinct((8, 4, 4, 3), 2)
+    run_layer_test(layer_cls, kwargs, x, expected_output_shape=(8, 4, 4, 3))
+    assert layer_cls.from_config(layer_cls(**kwargs).get_config()).at_inference is True
 
 
 # ---- behaviour against the oracles -----------------------------------------------------------
@@ -141,6 +149,30 @@ def test_identity_at_inference():
     np.testing.assert_array_equal(np_(LifetimeTopK(1.0)(x, training=True)), x)
 
 
+@pytest.mark.parametrize("shape", [(12, 5), (12, 3, 3, 2)])
+def test_at_inference_applies_the_training_rule(shape):
+    x = distinct(shape, 10)
+    for training in (False, True):
+        np.testing.assert_array_equal(
+            np_(LifetimeTopK(0.25, at_inference=True)(x, training=training)),
+            lifetime_oracle(x, 0.25))
+    if len(shape) > 2:
+        np.testing.assert_array_equal(np_(SpatialWTA(at_inference=True)(x)), spatial_oracle(x))
+    # in a functional model run by predict (training=False), the layer stays active
+    inputs = keras.Input(shape[1:])
+    model = keras.Model(inputs, LifetimeTopK(0.25, at_inference=True)(inputs))
+    np.testing.assert_array_equal(model.predict(x, batch_size=len(x), verbose=0),
+                                  lifetime_oracle(x, 0.25))
+
+
+@pytest.mark.parametrize("k", [0.05, 0.25, 0.5, 0.51, 0.6, 0.9, 0.95, 1.0])
+def test_smallest_sparse_batch(k):
+    # oracle: the first batch size whose survivor count (the NumPy formula) is below it
+    brute = 1 if k == 1.0 else next(b for b in range(2, 1000)
+                                    if max(1, math.ceil(round(k * b, 6))) < b)
+    assert smallest_sparse_batch(k) == brute
+
+
 def test_unknown_batch_in_a_tensorflow_graph():
     if keras.backend.backend() != "tensorflow":
         pytest.skip("graphs with an unknown batch size are a TensorFlow case")
@@ -162,6 +194,12 @@ def test_bad_k(k):
         LifetimeTopK(k)
 
 
+@pytest.mark.parametrize("layer_cls, kwargs", [(LifetimeTopK, {"k": 0.5}), (SpatialWTA, {})])
+def test_bad_at_inference(layer_cls, kwargs):
+    with pytest.raises(TypeError, match="at_inference must be True or False, got 1"):
+        layer_cls(at_inference=1, **kwargs)
+
+
 def test_wrong_rank():
     with pytest.raises(ValueError, match="rank >= 2"):
         LifetimeTopK(0.1)(np.ones((4,), "float32"), training=True)
@@ -173,3 +211,5 @@ def test_wrong_rank():
 def test_batch_too_small_to_be_sparse(k, batch):
     with pytest.raises(ValueError, match=f"batch of size {batch}"):
         LifetimeTopK(k)(np.ones((batch, 3), "float32"), training=True)
+    with pytest.raises(ValueError, match=f"batch of size {batch}.*at least {batch + 1}"):
+        LifetimeTopK(k, at_inference=True)(np.ones((batch, 3), "float32"))

@@ -406,3 +406,139 @@ def test_train_greedily_bad_arguments(small_images):
     with pytest.raises(ValueError, match="epochs"):
         train_greedily(StackedConvWTA(input_shape=(14, 14, 1), filters=[2, 2]), small_images,
                        epochs=[1])
+
+
+# ---- reconstruct: through the sparsity the decoder was trained with ----------------------------
+
+def _batched_oracle(images, batch_size, sparse_code, decode):
+    """NumPy oracle of ``reconstruct``'s batching: whole batches of ``batch_size`` in order, the
+    last partial one completed with the images before it; fewer images than ``batch_size`` form
+    one batch. ``sparse_code(batch)`` makes a batch's sparse codes, ``decode`` decodes them."""
+    n = len(images)
+    if n <= batch_size:
+        return decode(sparse_code(images))
+    whole = n - n % batch_size
+    parts = [decode(sparse_code(images[i:i + batch_size])) for i in range(0, whole, batch_size)]
+    if whole < n:
+        parts.append(decode(sparse_code(images[n - batch_size:]))[batch_size - (n - whole):])
+    return np.concatenate(parts)
+
+
+@pytest.fixture
+def twenty_images():
+    from keras_ae.data import SAMPLE_DIR, read_idx_folder, to_float_images
+
+    return to_float_images(read_idx_folder(SAMPLE_DIR, "test")[0][:20])
+
+
+@pytest.mark.parametrize("n, batch_size", [(20, 8), (20, 5), (6, 8), (20, 20)])
+def test_fc_wta_reconstruct_is_sparse_per_batch(twenty_images, n, batch_size):
+    model = FCWTA(hidden_units=12, k=0.25)
+    x = twenty_images[:n]
+    w, b = (np_(v) for v in model.encoder.get_layer("hidden").weights)
+    wd, bd = (np_(v) for v in model.decoder.get_layer("pixels").weights)
+
+    def sparse_code(batch):
+        return lifetime_oracle(np.maximum(batch.reshape(len(batch), -1) @ w + b, 0), 0.25)
+
+    expected = _batched_oracle(x, batch_size, sparse_code, lambda h: h @ wd + bd)
+    got = model.reconstruct(x, batch_size=batch_size)
+    assert got.shape == x.shape
+    np.testing.assert_allclose(got.reshape(n, -1), expected, atol=1e-5)
+    # the dense features are untouched: encode() is the plain ReLU layer
+    np.testing.assert_allclose(model.encode(x), np.maximum(x.reshape(n, -1) @ w + b, 0),
+                               atol=1e-5)
+
+
+def test_conv_wta_reconstruct_is_spatial_and_lifetime_sparse(twenty_images):
+    x = np.ascontiguousarray(twenty_images[:, ::2, ::2])
+    model = ConvWTA(input_shape=(14, 14, 1), filters=[3, 4], k=0.25, decoder_kernel_size=5)
+    codes = np_(model.encoder(x))
+
+    def sparse_code(batch_codes):
+        return lifetime_oracle(spatial_oracle(batch_codes), 0.25)
+
+    expected = _batched_oracle(codes, 8, sparse_code, lambda h: np_(model.decoder(h)))
+    np.testing.assert_allclose(model.reconstruct(x, batch_size=8), expected, atol=1e-5)
+    np.testing.assert_allclose(model.encode(x), codes, atol=1e-6)
+    # predict / model(x) decode the dense features (sparsity off): another thing
+    np.testing.assert_allclose(model.predict(x, verbose=0), np_(model.decoder(codes)), atol=1e-5)
+
+
+def test_stacked_reconstruct_sparsifies_every_stage_or_the_top(small_images):
+    model = StackedConvWTA(**SMALL["stacked_conv_wta"])
+    x = small_images
+    top = lifetime_oracle(spatial_oracle(np_(model.encoder(x))), 0.25)
+    below = np_(model.decoder.get_layer("stage1_upsample")(
+        model.decoder.get_layer("stage1_decoder")(top)))
+    stage0 = model.decoder.get_layer("stage0_decoder")
+    stages = np_(stage0(lifetime_oracle(spatial_oracle(below), 0.25)))
+    np.testing.assert_allclose(model.reconstruct(x), stages, atol=1e-5)
+    np.testing.assert_allclose(model.reconstruct(x, sparsity="top"), np_(stage0(below)),
+                               atol=1e-5)
+    with pytest.raises(ValueError, match="sparsity must be one of 'stages', 'top'"):
+        model.reconstruct(x, sparsity="all")
+
+
+def test_reconstruct_survives_saving(twenty_images, tmp_path):
+    model = FCWTA(hidden_units=12, k=0.25)
+    before = model.reconstruct(twenty_images, batch_size=8)
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    reloaded = keras.saving.load_model(path)
+    np.testing.assert_allclose(reloaded.reconstruct(twenty_images, batch_size=8), before,
+                               atol=1e-5)
+    # the view shares the weights: a change to the model shows in later reconstructions
+    layer = reloaded.decoder.get_layer("pixels")
+    layer.bias.assign(np_(layer.bias) + 1.0)
+    np.testing.assert_allclose(reloaded.reconstruct(twenty_images, batch_size=8),
+                               before + 1.0, atol=1e-5)
+
+
+def test_reconstruct_bad_input(twenty_images):
+    model = FCWTA(hidden_units=12, k=0.25)  # 0.25 keeps every image of a batch of 1
+    assert model.smallest_reconstruction_batch() == 2
+    with pytest.raises(ValueError, match="len\\(images\\) must be at least 2 .* got 1"):
+        model.reconstruct(twenty_images[:1])
+    with pytest.raises(ValueError, match="batch_size must be at least 2 .* got 1"):
+        model.reconstruct(twenty_images, batch_size=1)
+    with pytest.raises(ValueError, match="batch_size"):
+        model.reconstruct(twenty_images, batch_size=0)
+    with pytest.raises(ValueError, match=r"images must have shape \(n, 28, 28, 1\)"):
+        model.reconstruct(twenty_images[:, :14])
+    with pytest.raises(ValueError, match="at least one image"):
+        model.reconstruct(twenty_images[:0])
+    # no lifetime sparsity: any number of images
+    plain = ConvWTA(input_shape=(14, 14, 1), filters=[2], k=None, decoder_kernel_size=3)
+    assert plain.smallest_reconstruction_batch() == 1
+    assert plain.reconstruct(twenty_images[:1, ::2, ::2]).shape == (1, 14, 14, 1)
+
+
+@pytest.mark.parametrize("name, config, epochs", [
+    ("fc_wta", dict(hidden_units=100, k=0.05), 4),
+    ("conv_wta", dict(input_shape=(14, 14, 1), filters=[16], k=0.25, decoder_kernel_size=7), 4),
+])
+def test_trained_reconstructions_match_the_training_loss(name, config, epochs):
+    """After ~300 steps (64-image batches of the 5,000 sample digits) the reconstructions
+    through the training sparsity are about as good as the training loss says, whereas the
+    decoder of the dense features misses by far; encode() still gives the dense features."""
+    from keras_ae.data import SAMPLE_DIR, read_idx_folder, to_float_images
+
+    x = to_float_images(read_idx_folder(SAMPLE_DIR, "train")[0])
+    if name == "conv_wta":
+        x = np.ascontiguousarray(x[:, ::2, ::2])
+    test = x[:1000]
+    model = keras_ae.models.build(name, **config)
+    model.compile()
+    history = model.fit(x, x, batch_size=64, epochs=epochs, verbose=0, shuffle=True)
+    final_loss = history.history["loss"][-1]
+    mse = float(np.mean((model.reconstruct(test, batch_size=64) - test) ** 2))
+    assert mse < 3 * final_loss, (mse, final_loss)
+    assert mse < np.mean((test - x.mean(axis=0)) ** 2)  # better than the mean image
+    dense_mse = float(np.mean((model.predict(test, verbose=0) - test) ** 2))
+    assert dense_mse > 3 * mse, (dense_mse, mse)
+    codes = model.encode(test)
+    np.testing.assert_allclose(codes, np_(model.encoder(test)), rtol=1e-5, atol=1e-5)
+    # dense: far more than the fraction k of the images a unit keeps in training are non-zero
+    active = (codes.reshape(len(codes), -1, codes.shape[-1]).max(axis=1) > 0).mean()
+    assert active > 2 * config["k"], active

@@ -3,18 +3,21 @@
 Both layers multiply their input by a 0/1 mask computed from a gradient-stopped copy of it, so
 the kept entries pass their value and their gradient unchanged and every other entry is zero
 with zero gradient. At inference (``training`` false) both are the identity: the paper evaluates
-plain ReLU features.
+plain ReLU features. With ``at_inference=True`` they apply their sparsity at inference too: the
+WTA models' reconstruction view (``reconstruct``) decodes codes as sparse as those the decoder
+was trained on.
 
 Conv-WTA is ``SpatialWTA()`` followed by ``LifetimeTopK(k)``: the spatial winner of each
 (sample, map) is kept only if it is among the ``k`` largest winners of that map in the batch.
 """
 
+import itertools
 import math
 
 import keras
 from keras import ops
 
-__all__ = ["LifetimeTopK", "SpatialWTA", "lifetime_survivor_count"]
+__all__ = ["LifetimeTopK", "SpatialWTA", "lifetime_survivor_count", "smallest_sparse_batch"]
 
 
 def _check_k(k):
@@ -22,6 +25,23 @@ def _check_k(k):
         raise ValueError(f"k must be a number in (0, 1] (the fraction of the batch each unit "
                          f"keeps), got {k!r}.")
     return float(k)
+
+
+def _check_flag(name, value):
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}.")
+    return value
+
+
+def smallest_sparse_batch(k):
+    """The smallest batch in which :class:`LifetimeTopK` ``(k)`` keeps fewer entries per unit
+    than the batch holds (1 for ``k = 1``, which keeps everything anyway)."""
+    k = _check_k(k)
+    if k >= 1.0:
+        return 1
+    # ceil(k·b) < b needs b > 1/(1 - k): start just below that bound
+    return next(b for b in itertools.count(max(2, int(1.0 / (1.0 - k)) - 2))
+                if lifetime_survivor_count(k, b) < b)
 
 
 def lifetime_survivor_count(k, batch_size):
@@ -53,22 +73,26 @@ class LifetimeTopK(keras.layers.Layer):
     where keeping or zeroing gives the same output and the same gradient). This rule is the
     same on every backend, unlike the order ``top_k`` gives equal values.
 
-    Gradients flow only through the kept entries. At inference the layer is the identity.
+    Gradients flow only through the kept entries. At inference the layer is the identity,
+    unless ``at_inference`` is true.
 
     Args:
         k: fraction of the batch each unit keeps, in (0, 1]; ``k = 1`` keeps everything.
+        at_inference: apply the sparsity at inference as well (default false: the identity
+            there). The result then depends on the other samples of the batch, as in training.
 
     Raises:
-        ValueError: ``k`` outside (0, 1]; input of rank < 2; in training, a batch whose size is
-            known and so small that ``K == B`` with ``k < 1`` (e.g. a single-sample batch), where
-            the layer could not be sparse: use larger batches (``drop_remainder=True`` avoids a
-            small last batch). With a batch size unknown while tracing (TensorFlow graphs), the
-            check cannot run and such a batch keeps everything.
+        ValueError: ``k`` outside (0, 1]; input of rank < 2; when the sparsity applies, a batch
+            whose size is known and so small that ``K == B`` with ``k < 1`` (e.g. a
+            single-sample batch), where the layer could not be sparse: use larger batches
+            (``drop_remainder=True`` avoids a small last batch). With a batch size unknown while
+            tracing (TensorFlow graphs), the check cannot run and such a batch keeps everything.
     """
 
-    def __init__(self, k=0.05, **kwargs):
+    def __init__(self, k=0.05, at_inference=False, **kwargs):
         super().__init__(**kwargs)
         self.k = _check_k(k)
+        self.at_inference = _check_flag("at_inference", at_inference)
 
     def build(self, input_shape):
         if len(input_shape) < 2:
@@ -80,10 +104,9 @@ class LifetimeTopK(keras.layers.Layer):
         if isinstance(batch, int):
             count = lifetime_survivor_count(self.k, batch)
             if count >= batch and self.k < 1.0:
-                smallest = next(b for b in range(2, batch + 10**6)
-                                if lifetime_survivor_count(self.k, b) < b)
+                smallest = smallest_sparse_batch(self.k)
                 raise ValueError(
-                    f"LifetimeTopK(k={self.k}) got a training batch of size {batch}: it keeps "
+                    f"LifetimeTopK(k={self.k}) got a batch of size {batch}: it keeps "
                     f"max(1, ceil(k·batch)) = {count} of {batch} activations per unit, i.e. all "
                     f"of them. Use a batch size of at least {smallest} "
                     f"(and drop_remainder=True so the last batch is not smaller).")
@@ -93,7 +116,7 @@ class LifetimeTopK(keras.layers.Layer):
         return ops.cast(ops.maximum(count, 1.0), "int32")
 
     def call(self, inputs, training=False):
-        if not training or self.k >= 1.0:
+        if not (training or self.at_inference) or self.k >= 1.0:
             return inputs
         count = self._survivor_count(inputs)
         scores = ops.stop_gradient(inputs)
@@ -111,7 +134,7 @@ class LifetimeTopK(keras.layers.Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "k": self.k}
+        return {**super().get_config(), "k": self.k, "at_inference": self.at_inference}
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")
@@ -127,8 +150,15 @@ class SpatialWTA(keras.layers.Layer):
     position instead would let a constant background (the same ReLU response at every blank
     pixel) keep whole maps dense.
 
-    At inference the layer is the identity.
+    At inference the layer is the identity, unless ``at_inference`` is true.
+
+    Args:
+        at_inference: apply the sparsity at inference as well (default false).
     """
+
+    def __init__(self, at_inference=False, **kwargs):
+        super().__init__(**kwargs)
+        self.at_inference = _check_flag("at_inference", at_inference)
 
     def build(self, input_shape):
         if len(input_shape) < 3:
@@ -139,7 +169,7 @@ class SpatialWTA(keras.layers.Layer):
                              f"{tuple(input_shape)}.")
 
     def call(self, inputs, training=False):
-        if not training:
+        if not (training or self.at_inference):
             return inputs
         scores = ops.stop_gradient(inputs)
         spatial_shape = tuple(inputs.shape[1:-1])
@@ -155,3 +185,6 @@ class SpatialWTA(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "at_inference": self.at_inference}

@@ -91,7 +91,10 @@ class ZooModel(keras.Model):
         return dataset
 
     def reconstruct(self, images, batch_size=256):
-        """Reconstructions of ``images`` at inference (corruption and sparsity off)."""
+        """Reconstructions of ``images`` at inference (corruption off): ``predict``'s output,
+        or its ``reconstruction_key`` entry. The WTA models override it to decode codes as
+        sparse as in training (``keras_ae.models.wta.SparseReconstruction``): their decoders
+        never saw the dense inference features."""
         out = self.predict(images, batch_size=batch_size, verbose=0)
         if self.reconstruction_key is not None:
             out = out[self.reconstruction_key]

@@ -10,23 +10,134 @@
 The sparsity layers sit between the nested ``encoder`` and ``decoder`` models, so the encoder
 (what is exported, and what :mod:`keras_ae.evaluation` reads features from) is the plain ReLU
 network the paper evaluates, and the layers are the identity at inference anyway.
+
+Which call gives what (every WTA model):
+
+* ``model.encoder(x)``, ``model.encode(x)``, the probes, the exported encoder: the dense ReLU
+  features, no sparsity (the paper's features).
+* ``model.reconstruct(x)`` (and ``keras-ae train/evaluate/plot``'s reconstruction MSE and
+  pictures): the images decoded from codes made as sparse as in training, batch by batch
+  (:meth:`SparseReconstruction.reconstruct`): what the decoder was trained to do.
+* ``model(x)`` / ``model.predict(x)`` / ``model.evaluate``: the decoder applied to the *dense*
+  features, the sparsity layers being the identity at inference. Each image's output depends on
+  that image alone, but it is not a reconstruction the decoder was trained for: its error is
+  far larger than the training loss (``val_loss`` in a history is this error too).
+* ``model(x, training=True)``: one training-mode pass, sparse over the batch ``x``.
 """
 
 import math
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_ae import checks
 from keras_ae.layers.losses import ReconstructionLoss
-from keras_ae.layers.sparsity import LifetimeTopK, SpatialWTA
+from keras_ae.layers.sparsity import LifetimeTopK, SpatialWTA, smallest_sparse_batch
 from keras_ae.models.base import StackProcedure, ZooModel
 from keras_ae.models.registry import register
 from keras_ae.layers.tied import TiedDense
 
-__all__ = ["FCWTA", "ConvWTA", "StackedConvWTA"]
+__all__ = ["FCWTA", "ConvWTA", "StackedConvWTA", "SparseReconstruction"]
 
 
+class SparseReconstruction:
+    """``reconstruct`` through the sparsity a WTA decoder was trained with (a mixin of the WTA
+    models; the sparsity layers are those between the model's ``encoder`` and ``decoder``).
+
+    The decoder of a WTA autoencoder only ever sees sparse codes in training; decoding the
+    dense inference features gives no reconstruction. :meth:`reconstruction_model` is the
+    model's encoder, copies of its sparsity layers that stay active at inference
+    (``at_inference=True``; they have no weights) and its decoder, sharing their weights with
+    the model; :meth:`reconstruct` runs it on whole batches of ``batch_size`` images, since
+    lifetime sparsity keeps a fraction of each batch.
+    """
+
+    #: ``reconstruct``'s batch size when none is given: ``keras-ae train``'s default training
+    #: batch size. Lifetime sparsity is a fraction of the batch, so pass the one you trained with.
+    reconstruction_batch_size = 128
+
+    def _sparsity_layers(self):
+        return [layer for layer in self.layers if isinstance(layer, (SpatialWTA, LifetimeTopK))]
+
+    def smallest_reconstruction_batch(self):
+        """The fewest images :meth:`reconstruct` takes at a time: with fewer, lifetime sparsity
+        would keep every image (1 without lifetime sparsity)."""
+        return max([smallest_sparse_batch(layer.k) for layer in self._sparsity_layers()
+                    if isinstance(layer, LifetimeTopK)] or [1])
+
+    def _active_sparsity(self, code, prefix=""):
+        """``code`` through copies of the model's sparsity layers that stay active at
+        inference."""
+        for layer in self._sparsity_layers():
+            config = {**layer.get_config(), "at_inference": True,
+                      "name": f"{prefix}{layer.name}_at_inference"}
+            code = type(layer).from_config(config)(code)
+        return code
+
+    def _reconstruction_outputs(self, inputs, **options):
+        return self.decoder(self._active_sparsity(self.encoder(inputs)))
+
+    def reconstruction_model(self, **options):
+        """images → encoder → the sparsity layers, active at inference → decoder: a functional
+        model sharing this model's weights (built once, then reused). Its output for an image
+        depends on the other images of the batch, as in training."""
+        views = self.__dict__.get("_reconstruction_views")
+        if views is None:
+            views = {}
+            # a plain attribute, not a tracked sub-model: it is no part of the saved model
+            object.__setattr__(self, "_reconstruction_views", views)
+        key = tuple(sorted(options.items()))
+        if key not in views:
+            inputs = keras.Input(tuple(self.inputs[0].shape[1:]), name="images")
+            views[key] = keras.Model(inputs, self._reconstruction_outputs(inputs, **options),
+                                     name=f"{self.name}_sparse_view")
+        return views[key]
+
+    def reconstruct(self, images, batch_size=None, **options):
+        """Reconstructions of ``images`` through the sparsity the decoder was trained with.
+
+        The images go through :meth:`reconstruction_model` in batches of ``batch_size``
+        (default :attr:`reconstruction_batch_size`), in order. Every batch is a whole one: the
+        last, partial batch is completed with the images just before it (their outputs are
+        dropped), so each image is reconstructed among ``batch_size`` others as in training.
+        With fewer images than ``batch_size`` they form one batch, where lifetime sparsity keeps
+        the same fraction, ``max(1, ceil(k · len(images)))`` per unit. The encoder is not
+        sparse: :meth:`encode` gives the dense features.
+
+        Raises:
+            ValueError: ``batch_size`` or ``len(images)`` below
+                :meth:`smallest_reconstruction_batch` (too few images for lifetime sparsity to
+                leave any out); ``images`` not of the model's input shape.
+        """
+        batch = self.reconstruction_batch_size if batch_size is None else batch_size
+        batch = checks.positive_int("batch_size", batch)
+        images = np.asarray(images)
+        expected = tuple(self.inputs[0].shape[1:])
+        if images.ndim != len(expected) + 1 or tuple(images.shape[1:]) != expected:
+            raise ValueError(f"images must have shape (n, {', '.join(map(str, expected))}), got "
+                             f"{images.shape}.")
+        if not len(images):
+            raise ValueError("images must hold at least one image, got none.")
+        smallest = self.smallest_reconstruction_batch()
+        for name, size in (("batch_size", batch), ("len(images)", len(images))):
+            if size < smallest:  # only with lifetime sparsity (else smallest is 1)
+                k = [layer.k for layer in self._sparsity_layers()
+                     if isinstance(layer, LifetimeTopK)]
+                raise ValueError(
+                    f"{name} must be at least {smallest} to reconstruct through lifetime "
+                    f"sparsity k={k[0]:g} (with fewer images every unit keeps all of them, which "
+                    f"the decoder was never trained on), got {size}.")
+        view = self.reconstruction_model(**options)
+        n = len(images)
+        if n <= batch:
+            return view.predict(images, batch_size=n, verbose=0)
+        whole = n - n % batch
+        parts = [view.predict(images[:whole], batch_size=batch, verbose=0)]
+        if whole < n:  # the last batch, completed with the images before it
+            last = view.predict(images[n - batch:], batch_size=batch, verbose=0)
+            parts.append(last[batch - (n - whole):])
+        return np.concatenate(parts)
 
 
 def _check_stage_kernel_sizes(value, stages):
@@ -42,7 +153,7 @@ def _check_stage_kernel_sizes(value, stages):
 
 @keras.saving.register_keras_serializable(package="keras_ae")
 @register("fc_wta")
-class FCWTA(ZooModel):
+class FCWTA(SparseReconstruction, ZooModel):
     """Fully-connected WTA autoencoder: ReLU hidden layer, lifetime sparsity, linear decoder.
 
     Args:
@@ -56,6 +167,12 @@ class FCWTA(ZooModel):
             value starts every unit active on most images, so each one receives gradients
             from the first steps on: with lifetime sparsity after a ReLU, a unit whose
             pre-activation is negative on a whole batch gets no gradient and may never recover.
+
+    Which call gives what: ``encoder`` / :meth:`encode`: the dense ReLU features (probes,
+    export); :meth:`reconstruct`: reconstructions through the training sparsity, batch by batch
+    (what ``keras-ae train/evaluate/plot`` report and draw); ``model(x)`` / ``predict``: the
+    decoder of the dense features (sparsity off), not a reconstruction the decoder was trained
+    for; ``model(x, training=True)``: one sparse training pass over the batch ``x``.
     """
 
     def __init__(self, input_shape=(28, 28, 1), hidden_units=2000, k=0.05, tied_weights=False,
@@ -120,7 +237,7 @@ def _sparsity(x, spatial, k, prefix=""):
 
 @keras.saving.register_keras_serializable(package="keras_ae")
 @register("conv_wta")
-class ConvWTA(ZooModel):
+class ConvWTA(SparseReconstruction, ZooModel):
     """Convolutional WTA autoencoder: "same" ReLU convs, spatial + lifetime sparsity in
     training, a linear transposed-conv decoder, MSE.
 
@@ -133,6 +250,12 @@ class ConvWTA(ZooModel):
         spatial_sparsity: keep one winner per map and sample in training. With
             ``spatial_sparsity=False, k=None`` this is the same network with no sparsity (which
             learns delta-like copy filters).
+
+    Which call gives what: ``encoder`` / :meth:`encode`: the dense ReLU features (probes,
+    export); :meth:`reconstruct`: reconstructions through the training sparsity, batch by batch
+    (what ``keras-ae train/evaluate/plot`` report and draw); ``model(x)`` / ``predict``: the
+    decoder of the dense features (sparsity off), not a reconstruction the decoder was trained
+    for; ``model(x, training=True)``: one sparse training pass over the batch ``x``.
     """
 
     def __init__(self, input_shape=(28, 28, 1), filters=(128, 128), kernel_size=5,
@@ -170,7 +293,7 @@ class ConvWTA(ZooModel):
 
 @keras.saving.register_keras_serializable(package="keras_ae")
 @register("stacked_conv_wta")
-class StackedConvWTA(StackProcedure, ZooModel):
+class StackedConvWTA(SparseReconstruction, StackProcedure, ZooModel):
     """Stacked Conv-WTA: one 5×5 ReLU conv per stage, max-pooling between stages, trained
     greedily stage by stage (:func:`keras_ae.training.train_greedily`), each stage as a Conv-WTA reconstructing
     its own input through its own linear transposed conv.
@@ -191,6 +314,13 @@ class StackedConvWTA(StackProcedure, ZooModel):
             region near the first's.
         k: lifetime sparsity over the spatial winners of each stage (``None`` for none).
         pool_size: max-pooling factor between stages (1 for none).
+
+    Which call gives what: ``encoder`` / :meth:`encode`: the dense ReLU features (probes,
+    export); :meth:`reconstruct`: reconstructions through the training sparsity, batch by batch
+    (by default every stage decoder's input made sparse, as in greedy training; what
+    ``keras-ae train/evaluate/plot`` report and draw); ``model(x)`` / ``predict``: the
+    decoder of the dense features (sparsity off), not a reconstruction the decoder was trained
+    for; ``model(x, training=True)``: one sparse training pass over the batch ``x``.
     """
 
     def __init__(self, input_shape=(28, 28, 1), filters=(128, 128), kernel_size=5,
@@ -236,6 +366,37 @@ class StackedConvWTA(StackProcedure, ZooModel):
     @property
     def num_stages(self):
         return len(self._zoo_config["filters"])
+
+    def reconstruction_model(self, sparsity="stages"):
+        """The model :meth:`reconstruct` runs (see there for ``sparsity``), sharing this
+        model's weights."""
+        checks.one_of("sparsity", sparsity, ("stages", "top"))
+        return super().reconstruction_model(sparsity=sparsity)
+
+    def reconstruct(self, images, batch_size=None, sparsity="stages"):
+        """Reconstructions of ``images`` through the sparsity the decoders were trained with
+        (:meth:`SparseReconstruction.reconstruct` for the batching).
+
+        Args:
+            sparsity: ``"stages"`` (default): every stage's decoder decodes codes made sparse
+                by that stage's spatial + lifetime sparsity, as in greedy training (the top
+                stage's codes, then each lower stage's upsampled reconstruction), the
+                default procedure; ``"top"``: the top stage's codes only, this model's own
+                graph, as in end-to-end fine-tuning (``fine_tune_epochs``).
+        """
+        checks.one_of("sparsity", sparsity, ("stages", "top"))
+        return super().reconstruct(images, batch_size=batch_size, sparsity=sparsity)
+
+    def _reconstruction_outputs(self, inputs, sparsity="stages"):
+        cfg = self._zoo_config
+        h = self._active_sparsity(self.encoder(inputs))
+        for i in reversed(range(self.num_stages)):
+            if i < self.num_stages - 1 and sparsity == "stages":
+                h = self._active_sparsity(h, prefix=f"stage{i}_")
+            h = self.decoder.get_layer(f"stage{i}_decoder")(h)
+            if i and cfg["pool_size"] > 1:
+                h = self.decoder.get_layer(f"stage{i}_upsample")(h)
+        return h
 
     def load_stage(self, stage, conv_wta):
         """Copies a trained one-layer :class:`ConvWTA`'s encoder conv and decoder into ``stage``.
