@@ -7,7 +7,7 @@ reconstruction term trains): ``swwae`` (unpooling with the encoder's switches) a
 picture: inputs, then each model's reconstruction. The paper's claim: "where" keeps
 reconstructions sharp, more so as the pooling region grows.
 
-    KERAS_BACKEND=jax python examples/swwae_pooling_ablation.py --data-dir /work/shared/datasets \
+    KERAS_BACKEND=jax python -m benchmarks.swwae_pooling_ablation --data-dir ../shared/datasets \
         --pool-sizes 2 4 7 --epochs 2 --train-size 12000
 
 Writes ``benchmarks/results/swwae_pooling_ablation.{json,md,png}``.

@@ -9,7 +9,7 @@ digits right by 0..k pixels (zero fill) and measures, against the unshifted digi
   the "what"-weighted mean column of the switch positions, its change averaged over channels
   and digits. Equivariance means this follows the input shift (the identity line).
 
-    KERAS_BACKEND=jax python examples/swwae_translation.py --data-dir /work/shared/datasets \
+    KERAS_BACKEND=jax python -m benchmarks.swwae_translation --data-dir ../shared/datasets \
         --epochs 1 --train-size 12000 --max-shift 4
 
 Writes ``benchmarks/results/swwae_translation.{json,md,png}``.
