@@ -185,6 +185,14 @@ def markdown(record):
             f"{_fmt(row['reconstruction_mse'], '.3g')} | {pca} | "
             f"{_fmt(row.get('mean_image_mse'), '.3g')} | "
             f"{_fmt(row['probe_accuracy_percent'], '.1f')} | {_fmt(row['error_percent'], '.2f')} |")
+    lines += ["", "Notes: a code with at least as many numbers as an image (the WTA and "
+                  "convolutional models) makes PCA of its size exact, so that PCA column is no "
+                  "bar; `stacked_conv_wta` is trained "
+                  "greedily (each stage reconstructs its own input), and its end-to-end "
+                  "reconstruction feeds every stage decoder that stage's sparse codes of the "
+                  "reconstruction from the stage above (`reconstruct(sparsity=\"stages\")`), "
+                  "which no stage was trained for. Times are wall-clock on a CPU shared with "
+                  "other jobs."]
     limited = [row["model"] for row in record["rows"] if row.get("limited")]
     if limited:
         lines += ["", f"(limited): {', '.join(limited)} used only the first images of each "

@@ -274,7 +274,8 @@ def test_docs_pages_give_the_reproduce_commands(page):
 
 
 def _cited():
-    """What benchmarks/results/ may hold: files a row lists, files the docs pages name (the
+    """What benchmarks/results/ may hold: files a row lists, files the docs pages, README.md or
+    saved_models/README.md name (the
     page gives a .json's stem alone in backticks, or `swwae_sweep_r1.json … swwae_sweep_r5.json`
     as a range), the record (.json) behind a cited .md and the files that .md names,
     speed-benchmark outputs, the table itself and the reconstructions benchmarks/classic_mnist.py
@@ -283,7 +284,8 @@ def _cited():
     cited = {"models_table.md", "classic_mnist_reconstructions.npz"}
     cited |= {f for r in ROWS for part in _parts(r)
               for f in part["results"] + part.get("provenance", [])}
-    docs = "".join(_text(p) for p in glob.glob(os.path.join(ROOT, "docs", "*.md")))
+    docs = "".join(_text(p) for p in glob.glob(os.path.join(ROOT, "docs", "*.md")) + [
+        os.path.join(ROOT, "README.md"), os.path.join(ROOT, "saved_models", "README.md")])
     for stem, first, last in re.findall(r"`(\w+?)(\d+)\.json` … `\w+?(\d+)\.json`", docs):
         cited |= {f"{stem}{i}.json" for i in range(int(first), int(last) + 1)}
     cited |= {f for f in names if f in docs or (f.endswith(".json") and f"`{f[:-5]}`" in docs)}
