@@ -9,6 +9,7 @@ are registered with Keras as soon as both are imported, in either order, so that
 
 import importlib
 import importlib.abc
+import importlib.machinery
 import importlib.util
 import sys
 import warnings
@@ -38,18 +39,27 @@ def _register_models():
 
 
 class _RegisterWhenKerasLoads(importlib.abc.MetaPathFinder):
-    """Imports ``keras_ae.models`` right after ``keras`` itself is imported (once)."""
+    """Imports ``keras_ae.models`` right after ``keras`` itself is imported (once). Other code
+    may look ``keras`` up without importing it (``importlib.util.find_spec``): the finder stays
+    until a spec it handed out is actually executed."""
 
     def find_spec(self, name, path=None, target=None):
         if name != "keras":
             return None
-        sys.meta_path.remove(self)
-        spec = importlib.util.find_spec(name)
+        index = sys.meta_path.index(self)
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        for finder in sys.meta_path[index + 1:] if spec is None else ():
+            spec = finder.find_spec(name, path, target)
+            if spec is not None:
+                break
         if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
             return spec
         run_module = spec.loader.exec_module
+        finder = self
 
         def exec_module(module):
+            if finder in sys.meta_path:
+                sys.meta_path.remove(finder)
             run_module(module)
             _register_models()
 

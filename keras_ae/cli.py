@@ -243,7 +243,7 @@ def _catalog_names():
 def _load_model(path):
     import keras
 
-    import keras_ae  # noqa: F401  (registers the zoo's classes)
+    import keras_ae.models  # noqa: F401  (registers the zoo's classes with Keras)
 
     if not os.path.isfile(path):
         raise CLIError(f"model file not found: {path}")

@@ -60,9 +60,21 @@ def test_unknown_config_fields_are_refused_with_the_valid_ones():
     models.build("denoising_autoencoder", hidden_units=[8], code_size=2, name="ok")
 
 
-@pytest.mark.parametrize("imports", ["import keras_ae, keras", "import keras, keras_ae"])
+@pytest.mark.parametrize("imports", ["import keras_ae, keras", "import keras, keras_ae",
+                                     "import keras_ae, tensorflow, keras"])
 def test_zoo_files_load_after_import_keras_ae_whatever_the_order(imports, tmp_path):
     path = tmp_path / "m.keras"
     models.build("dense_autoencoder", hidden_units=[4], code_size=2).save(path)
     out = _run(f"{imports}\nprint(type(keras.saving.load_model({str(path)!r})).__name__)")
     assert out.strip().splitlines()[-1] == "DenseAutoencoder"
+
+
+def test_the_command_line_loads_zoo_files_in_a_fresh_process(tmp_path):
+    """``keras-ae evaluate`` imports TensorFlow before Keras: the zoo's classes must still be
+    registered when it loads the file."""
+    path = tmp_path / "m.keras"
+    models.build("dense_autoencoder", hidden_units=[4], code_size=2).save(path)
+    result = subprocess.run([sys.executable, "-m", "keras_ae.cli", "evaluate", str(path),
+                             "--limit", "20"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert '"examples": 20' in result.stdout
