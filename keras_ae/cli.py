@@ -172,7 +172,7 @@ def cmd_train(args):
         # only the training pipeline loses labels; train metrics below use them all
         y_fit = keep_labels(y_train, args.labels, seed=args.seed)
     config = {"input_shape": list(x_train.shape[1:]), **overrides}
-    if _takes(cls, "num_classes"):
+    if "num_classes" in models.config_fields(cls):
         config.setdefault("num_classes", int(max(y_train.max(), y_test.max()) + 1))
     keras.utils.set_random_seed(args.seed)
     model = models.build(args.model, **config)
@@ -225,13 +225,6 @@ def cmd_train(args):
     print(f"Done in {seconds:.1f}s. Test: {summary}. Files in {args.out}: "
           + ", ".join(sorted(os.listdir(out))))
     return 0
-
-
-def _takes(cls, field):
-    import inspect
-
-    return any(field in inspect.signature(klass.__init__).parameters
-               for klass in cls.__mro__ if "__init__" in vars(klass))
 
 
 def _catalog_names():

@@ -175,9 +175,8 @@ def _steps(data, lr_schedule):
     return steps
 
 
-def check_config_fields(cls, config):
-    """Raises a ``ValueError`` naming every key of ``config`` that ``cls``'s constructor does
-    not take, and the fields it does take."""
+def config_fields(cls):
+    """The config fields of the zoo model class ``cls``: its constructors' named arguments."""
     import inspect
 
     fields = set()
@@ -188,6 +187,13 @@ def check_config_fields(cls, config):
             if parameter.kind not in (parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL) \
                     and name != "self":
                 fields.add(name)
+    return fields
+
+
+def check_config_fields(cls, config):
+    """Raises a ``ValueError`` naming every key of ``config`` that ``cls``'s constructor does
+    not take, and the fields it does take."""
+    fields = config_fields(cls)
     base = {"name", "trainable", "dtype"}
     unknown = sorted(set(config) - fields - base)
     if unknown:
