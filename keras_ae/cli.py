@@ -31,7 +31,8 @@ PROCEDURE_OPTIONS = {
     "unsupervised_epochs": ("drsae", "how many of --epochs train without the cross-entropy "
                                      "(phase 1; default half)"),
     "fine_tune_epochs": ("stacked_autoencoder, stacked_conv_wta",
-                         "end-to-end epochs after the greedy stages (--epochs each; default 0)"),
+                         "end-to-end epochs after the greedy stages (--epochs each; default: "
+                         "--epochs; 0: greedy stages only)"),
 }
 
 

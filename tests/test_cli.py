@@ -273,14 +273,14 @@ def test_train_stacked_models_greedily(model, overrides, bars_folder, tmp_path):
 ])
 def test_train_stacked_models_resume_stage_by_stage(model, overrides, bars_folder, tmp_path,
                                                     capsys):
-    """With --checkpoint-dir each stage checkpoints in a folder of its own; rerun with
-    --fine-tune-epochs added, the finished stages are loaded, not trained again, and only
-    fine-tuning runs. (That the resumed weights equal an uninterrupted run's is tested on the
-    library functions.)"""
+    """With --checkpoint-dir each stage checkpoints in a folder of its own; a run with
+    --fine-tune-epochs 0 (greedy stages only), rerun with --fine-tune-epochs 1, loads the
+    finished stages, does not train them again, and only fine-tunes. (That the resumed weights
+    equal an uninterrupted run's is tested on the library functions.)"""
     out, ckpt = str(tmp_path / "run"), tmp_path / "ckpt"
     base = ["train", model, "--dataset", bars_folder, "--batch-size", "16", "--epochs", "2",
             "--out", out, "--no-export", "--checkpoint-dir", str(ckpt), *overrides]
-    assert cli.main(base) == 0
+    assert cli.main(base + ["--fine-tune-epochs", "0"]) == 0
     assert sorted(os.listdir(ckpt)) == ["stage0", "stage1"]
     first = json.load(open(os.path.join(out, "history.json")))
     capsys.readouterr()

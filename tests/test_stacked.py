@@ -92,3 +92,24 @@ def test_classifier_shares_the_encoder(images):
 def test_bad_epochs_list():
     with pytest.raises(ValueError, match=r"epochs must be a non-negative int or a list of one per stage \(2\)"):
         train_greedily(StackedAutoencoder(units=[4, 2]), np.zeros((4, 28, 28, 1)), epochs=[1])
+
+
+def test_default_procedure_reconstructs_better_than_the_mean_image():
+    """``fit_procedure``'s defaults (what ``keras-ae train stacked_autoencoder --epochs 1``
+    runs) on 2,000 images of the shipped sample: greedy stages alone leave the stack's
+    end-to-end reconstruction at or above the mean image's error (no stage learns to
+    reconstruct the images through the stages above it: 1.09 times it), the default end-to-end
+    fine-tuning brings it well below (0.68 times). Oracle: NumPy's mean training image."""
+    from keras_ae.data import make_dataset
+
+    x, y = read_idx_folder(SAMPLE_DIR, "train")
+    x, y = to_float_images(x)[:2000], y[:2000]
+    x_test = to_float_images(read_idx_folder(SAMPLE_DIR, "test")[0])
+    mean_image = float(np.mean((x_test - x.mean(axis=0)) ** 2))
+    keras.utils.set_random_seed(0)
+    model = StackedAutoencoder(units=[256, 64, 16])
+    assert model.procedure(1)["fine_tune_epochs"] == 1
+    histories = model.fit_procedure(make_dataset(x, y, batch_size=32, seed=0), 1, verbose=0)
+    assert sorted(histories) == ["fine_tune", "stage0", "stage1", "stage2"]
+    mse = float(np.mean((model.reconstruct(x_test) - x_test) ** 2))
+    assert mse < 0.8 * mean_image, (mse, mean_image)

@@ -204,14 +204,29 @@ def check_config_fields(cls, config):
 
 
 class StackProcedure:
-    """The greedy procedure of the stacked models: ``epochs`` per stage
-    (:func:`keras_ae.training.train_greedily`), then ``fine_tune_epochs`` end to end."""
+    """The procedure of the stacked models: greedy pre-training, ``epochs`` per stage
+    (:func:`keras_ae.training.train_greedily`), then ``fine_tune_epochs`` of end-to-end
+    fine-tuning of the whole stack on image reconstruction.
+
+    By default ``fine_tune_epochs`` is ``epochs``: ``keras-ae train MODEL --epochs 3`` trains
+    each stage 3 epochs, then the stack 3 epochs end to end (a stack of S stages makes S + 1
+    passes of ``epochs`` over the data, each greedy one through a part of the network). Greedy
+    stages alone leave a poor end-to-end reconstruction: no stage is trained to reconstruct the
+    images through the stages above it (784-1000-500-250-30 on MNIST, 3 epochs per stage: test
+    MSE 0.037, twice PCA-30's; ``stacked_conv_wta``: worse than the mean image).
+    ``fine_tune_epochs=0`` is the papers' greedy-only protocol (the reproduction rows).
+    """
 
     procedure_options = {"fine_tune_epochs": "end-to-end epochs after the greedy stages "
-                                             "(--epochs each; default 0)"}
+                                             "(default: --epochs; 0: greedy stages only)"}
 
-    def procedure(self, epochs, fine_tune_epochs=0):
+    @staticmethod
+    def _fine_tune_epochs(epochs, fine_tune_epochs):
+        return epochs if fine_tune_epochs is None else fine_tune_epochs
+
+    def procedure(self, epochs, fine_tune_epochs=None):
         checks.positive_int("epochs", epochs)
+        fine_tune_epochs = self._fine_tune_epochs(epochs, fine_tune_epochs)
         checks.non_negative_int("fine_tune_epochs", fine_tune_epochs)
         tune = (f"{fine_tune_epochs} end-to-end epoch(s)" if fine_tune_epochs else
                 "no end-to-end fine-tuning")
@@ -220,10 +235,12 @@ class StackProcedure:
 
     def fit_procedure(self, data, epochs, validation_data=None, learning_rate=None,
                       lr_schedule="constant", checkpoint_dir=None, callbacks=(), verbose=1,
-                      fine_tune_epochs=0):
-        self.procedure(epochs, fine_tune_epochs=fine_tune_epochs)
+                      fine_tune_epochs=None):
+        """Greedy stages, ``epochs`` each, then ``fine_tune_epochs`` (default ``epochs``) end to
+        end (see the class); ``validation_data`` is not used."""
+        plan = self.procedure(epochs, fine_tune_epochs=fine_tune_epochs)
         return train_greedily(
-            self, data, epochs=epochs, fine_tune_epochs=fine_tune_epochs,
+            self, data, epochs=epochs, fine_tune_epochs=plan["fine_tune_epochs"],
             learning_rate=self.default_learning_rate if learning_rate is None else learning_rate,
             lr_schedule=lr_schedule, callbacks=list(callbacks), verbose=verbose,
             checkpoint_dir=checkpoint_dir)

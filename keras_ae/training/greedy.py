@@ -7,7 +7,14 @@ offers three things:
 * ``stage_model(i)``: a Keras model from images to stage ``i``'s reconstruction of its own input
   (the features of the stages below, or the images for stage 0), whose loss is added with
   ``add_loss`` (compile it with ``loss=None``), sharing its layers with the stack;
-* ``stage_layers(i)``: the layers that stage ``i`` trains (the others are frozen meanwhile).
+* ``stage_layers(i)``: the layers that stage ``i`` trains (the others are frozen meanwhile);
+
+and optionally
+
+* ``fine_tune_model()``: a Keras model from images to the stack's reconstruction whose loss is
+  added with ``add_loss``, sharing every layer with the stack: what end-to-end fine-tuning fits
+  (``stacked_conv_wta``: the images through every stage's sparsity). Without it, fine-tuning
+  fits the stack itself on ``(images, images)`` with its own loss.
 """
 
 import os
@@ -45,7 +52,8 @@ def train_greedily(model, data, epochs, batch_size=100, fine_tune_epochs=0, lear
 
     Stage ``i`` trains ``model.stage_layers(i)`` through ``model.stage_model(i)``, every other
     stage frozen; with ``fine_tune_epochs > 0`` the whole model is then trained end to end on
-    image reconstruction with its own compiled loss.
+    image reconstruction: ``model.fine_tune_model()`` if the stack has one, else the model with
+    its own default loss (see the module docstring).
 
     Args:
         model: a stack (see the module docstring): a ``StackedAutoencoder`` or a
@@ -56,7 +64,8 @@ def train_greedily(model, data, epochs, batch_size=100, fine_tune_epochs=0, lear
         epochs: epochs per stage (an int, or one int per stage; 0 skips a stage, e.g. one
             loaded with ``StackedConvWTA.load_stage``).
         batch_size: used when ``data`` is an array.
-        fine_tune_epochs: end-to-end epochs after the greedy stages.
+        fine_tune_epochs: end-to-end epochs after the greedy stages (0 here; the models'
+            ``fit_procedure`` defaults to as many as ``epochs``).
         learning_rate: Adam's initial learning rate, for every stage and for fine-tuning.
         lr_schedule: ``"constant"``, or ``"cosine"``: each stage (and fine-tuning) anneals its
             own fresh Adam's rate from ``learning_rate`` to zero over its own epochs. A
@@ -132,7 +141,11 @@ def train_greedily(model, data, epochs, batch_size=100, fine_tune_epochs=0, lear
     if fine_tune_epochs:
         if verbose:
             print(f"Fine-tuning end to end: {fine_tune_epochs} epoch(s)", flush=True)
-        model.compile(optimizer=adam(fine_tune_epochs))
-        histories["fine_tune"] = fit(model, images.map(lambda x: (x, x)), "fine_tune",
-                                     fine_tune_epochs)
+        trainer = model.fine_tune_model() if hasattr(model, "fine_tune_model") else None
+        if trainer is None:
+            model.compile(optimizer=adam(fine_tune_epochs))
+            trainer, images = model, images.map(lambda x: (x, x))
+        else:
+            trainer.compile(optimizer=adam(fine_tune_epochs), loss=None)
+        histories["fine_tune"] = fit(trainer, images, "fine_tune", fine_tune_epochs)
     return histories

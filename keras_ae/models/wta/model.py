@@ -5,7 +5,8 @@
 * :class:`ConvWTA` (``"conv_wta"``): 5×5 "same" ReLU convolutions (128-128 maps), spatial
   sparsity then lifetime sparsity on the spatial winners, a linear 11×11 transposed-conv decoder.
 * :class:`StackedConvWTA` (``"stacked_conv_wta"``): Conv-WTA stages separated by max-pooling,
-  trained greedily stage by stage with :func:`keras_ae.training.train_greedily`, optionally fine-tuned end to end.
+  trained greedily stage by stage with :func:`keras_ae.training.train_greedily`, then (by
+  default) fine-tuned end to end through every stage's sparsity.
 
 The sparsity layers sit between the nested ``encoder`` and ``decoder`` models, so the encoder
 (what is exported, and what :mod:`keras_ae.evaluation` reads features from) is the plain ReLU
@@ -298,9 +299,18 @@ class StackedConvWTA(SparseReconstruction, StackProcedure, ZooModel):
     greedily stage by stage (:func:`keras_ae.training.train_greedily`), each stage as a Conv-WTA reconstructing
     its own input through its own linear transposed conv.
 
-    The model itself is the end-to-end network used for optional fine-tuning: images → all
-    encoder stages → spatial + lifetime sparsity on the top stage → top decoder, then for each
-    lower stage an upsampling and that stage's decoder → images.
+    The default procedure (``keras-ae train stacked_conv_wta --epochs N``) trains every stage
+    ``N`` epochs greedily, then the whole stack ``N`` epochs end to end
+    (``fine_tune_epochs``, default ``N``; 0 for the paper's greedy stages alone) through
+    :meth:`fine_tune_model`: images → all encoder stages → spatial + lifetime sparsity → top
+    decoder, then for each lower stage an upsampling, that stage's sparsity and its decoder →
+    images, the graph :meth:`reconstruct` runs. Greedy stages alone leave each stage decoder
+    untrained on the reconstructions of the stages above: the end-to-end reconstruction was
+    worse than the mean image (MSE 0.31 against 0.067 on MNIST after 3 epochs per stage).
+
+    The model's own graph (``model(x)``) is sparse at the top stage only: images → all
+    encoder stages → spatial + lifetime sparsity → top decoder, then for each lower stage an
+    upsampling and that stage's decoder → images.
 
     Args:
         input_shape: image shape (H, W, C).
@@ -379,13 +389,29 @@ class StackedConvWTA(SparseReconstruction, StackProcedure, ZooModel):
 
         Args:
             sparsity: ``"stages"`` (default): every stage's decoder decodes codes made sparse
-                by that stage's spatial + lifetime sparsity, as in greedy training (the top
-                stage's codes, then each lower stage's upsampled reconstruction), the
-                default procedure; ``"top"``: the top stage's codes only, this model's own
-                graph, as in end-to-end fine-tuning (``fine_tune_epochs``).
+                by that stage's spatial + lifetime sparsity (the top stage's codes, then each
+                lower stage's upsampled reconstruction), as in greedy training and in the
+                default end-to-end fine-tuning (:meth:`fine_tune_model`); ``"top"``: the top
+                stage's codes only, this model's own graph (``model(x, training=True)``),
+                which no default procedure trains.
         """
         checks.one_of("sparsity", sparsity, ("stages", "top"))
         return super().reconstruct(images, batch_size=batch_size, sparsity=sparsity)
+
+    def fine_tune_model(self):
+        """What end-to-end fine-tuning (:class:`~keras_ae.models.base.StackProcedure`'s
+        default ``fine_tune_epochs``) fits: images → :meth:`reconstruction_model` with
+        ``sparsity="stages"`` (every stage decoder's input made sparse, as in greedy training
+        and in :meth:`reconstruct`'s default) → MSE against the images, added with
+        ``add_loss``. Every layer is shared with this model; the stage decoders learn to
+        decode the sparse codes of the reconstructions from the stages above (fine-tuning this
+        model's own graph instead, sparse at the top only, starts from an error in the
+        thousands and was still near 3 after an epoch)."""
+        inputs = keras.Input(tuple(self.inputs[0].shape[1:]), name="images")
+        reconstruction = self.reconstruction_model(sparsity="stages")(inputs)
+        out = ReconstructionLoss(stop_target_gradient=True, name="fine_tune_mse")(
+            [inputs, reconstruction])
+        return keras.Model(inputs, out, name=f"{self.name}_fine_tune")
 
     def _reconstruction_outputs(self, inputs, sparsity="stages"):
         cfg = self._zoo_config
