@@ -2,6 +2,7 @@
 
     python -m benchmarks.quality_floor [--epochs 3] [--models NAME ...] [--limit N]
         [--model-limit NAME=N ...] [--data-dir DIR] [--dataset NAME] [--out-name quality_floor]
+        [--update]
 
 Each model is trained through ``keras-ae train``'s own code path
 (``keras_ae.cli.main(["train", NAME, "--epochs", N, "--out", DIR, "--no-export", ...])``) with
@@ -21,7 +22,9 @@ its default configuration and procedure, then measured:
 * ``classifier error``: the CLI's test ``error_percent``, for the models with a classifier.
 
 Writes ``benchmarks/results/quality_floor.json`` and ``.md`` after every model (a partial
-table while it runs).
+table while it runs). With ``--update`` only the named models' rows of the existing file are
+replaced (the others stay as they were); each replaced row records the command, date and
+machine of its own run, which the table's notes list.
 """
 
 import argparse
@@ -185,14 +188,20 @@ def markdown(record):
             f"{_fmt(row['reconstruction_mse'], '.3g')} | {pca} | "
             f"{_fmt(row.get('mean_image_mse'), '.3g')} | "
             f"{_fmt(row['probe_accuracy_percent'], '.1f')} | {_fmt(row['error_percent'], '.2f')} |")
+    reruns = {}
+    for row in record["rows"]:
+        if "command" in row:
+            reruns.setdefault((row["command"], row["date"], row["machine"]), []).append(
+                f"`{row['model']}`")
+    for (command, date, where), rerun in reruns.items():
+        lines += ["", f"Rerun later ({date}; {where}): {', '.join(rerun)}, by `{command}`."]
     lines += ["", "Notes: a code with at least as many numbers as an image (the WTA and "
                   "convolutional models) makes PCA of its size exact, so that PCA column is no "
-                  "bar; `stacked_conv_wta` is trained "
-                  "greedily (each stage reconstructs its own input), and its end-to-end "
-                  "reconstruction feeds every stage decoder that stage's sparse codes of the "
-                  "reconstruction from the stage above (`reconstruct(sparsity=\"stages\")`), "
-                  "which no stage was trained for. Times are wall-clock on a CPU shared with "
-                  "other jobs."]
+                  "bar. The stacked models train N epochs per stage greedily, then N end "
+                  "to end (`fine_tune_epochs`, default N; the procedure is in each row of the "
+                  "JSON); `stacked_conv_wta` reconstructs, and is fine-tuned, through every "
+                  "stage's sparsity (`reconstruct(sparsity=\"stages\")`). Times are "
+                  "wall-clock on a CPU shared with other jobs."]
     limited = [row["model"] for row in record["rows"] if row.get("limited")]
     if limited:
         lines += ["", f"(limited): {', '.join(limited)} used only the first images of each "
@@ -213,6 +222,9 @@ def main(argv=None):
                         help="the probe's 1,000 labels are drawn from the first N training images")
     parser.add_argument("--out-name", default="quality_floor",
                         help="results/NAME.json and .md")
+    parser.add_argument("--update", action="store_true",
+                        help="replace only these models' rows of the existing results/NAME.json "
+                             "(same --epochs); each records its own command")
     args = parser.parse_args(argv)
 
     from keras_ae import catalog
@@ -225,11 +237,24 @@ def main(argv=None):
         parser.error(f"unknown model(s) {', '.join(unknown)}")
     limits = parse_model_limits(args.model_limit)
     test_limit = args.limit
-    record = {"epochs": args.epochs, "command": command_line(argv, keras.backend.backend()),
-              "backend": keras.backend.backend(), "machine": machine(), "date": timestamp(),
-              "data": (f"{args.dataset or 'default'} (data dir {args.data_dir or 'default'}), "
-                       f"limit {args.limit or 'none'}"),
-              "probe_pool": args.probe_pool, "rows": []}
+    stem = os.path.join(RESULTS, args.out_name)
+    run = {"command": command_line(argv, keras.backend.backend()),
+           "backend": keras.backend.backend(), "machine": machine(), "date": timestamp()}
+    data = (f"{args.dataset or 'default'} (data dir {args.data_dir or 'default'}), "
+            f"limit {args.limit or 'none'}")
+    if args.update:
+        try:
+            record = read_record(stem + ".json")
+        except (OSError, ValueError) as e:
+            parser.error(f"--update: {e}")
+        for key, value in (("epochs", args.epochs), ("data", data),
+                           ("probe_pool", args.probe_pool)):
+            if record[key] != value:
+                parser.error(f"--update: {stem}.json was made with {key} {record[key]!r}, "
+                             f"this run would use {value!r}")
+    else:
+        record = {"epochs": args.epochs, **run, "data": data, "probe_pool": args.probe_pool,
+                  "rows": []}
     start = time.time()
     for name in names:
         limit = limits.get(name, args.limit)
@@ -242,12 +267,36 @@ def main(argv=None):
             except Exception as e:  # one model's failure is a row, not the end of the table
                 row = {"model": name, "failed": f"{type(e).__name__}: {str(e).splitlines()[0]}"}
         row["limited"] = limit != test_limit
-        record["rows"].append(row)
-        record["wall_seconds"] = round(time.time() - start, 1)
+        if args.update:
+            row.update(run)
+            record = replace_row(read_record(stem + ".json"), row)  # as it is now
+        else:
+            record["rows"].append(row)
+            record["wall_seconds"] = round(time.time() - start, 1)
         # after every model (a partial table while it runs); printed once, at the end
-        write_report(os.path.join(RESULTS, args.out_name), record, markdown(record),
-                     indent=2, echo=name == names[-1])
+        write_report(stem, record, markdown(record), indent=2, echo=name == names[-1])
     return 0
+
+
+def read_record(path):
+    """A results file this script wrote (``ValueError`` if it is not one)."""
+    with open(path) as f:
+        record = json.load(f)
+    if not isinstance(record, dict) or not isinstance(record.get("rows"), list):
+        raise ValueError(f"{path} holds no quality-floor record (no list of rows).")
+    return record
+
+
+def replace_row(record, row):
+    """``record`` with its row of ``row["model"]`` replaced by ``row`` (appended if it has
+    none); the other rows and the record's own fields stay as they were."""
+    rows = [r for r in record["rows"]]
+    names = [r.get("model") for r in rows]
+    if row["model"] in names:
+        rows[names.index(row["model"])] = row
+    else:
+        rows.append(row)
+    return {**record, "rows": rows}
 
 
 if __name__ == "__main__":
