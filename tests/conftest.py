@@ -4,8 +4,35 @@ import keras
 import pytest
 
 
+#: Modules that test the library's procedures, command line, reports and documents rather than a
+#: layer's or model's backend code run under one backend each (spread so that the backends, run
+#: side by side, end at about the same time); every other module -- the layer and model
+#: batteries, export, checkpoints, tuning -- runs under all three. KERAS_AE_ALL_BACKENDS=1 runs
+#: everything everywhere.
+ONE_BACKEND = {
+    "test_cli.py": "torch",
+    "test_data.py": "torch",
+    "test_reporting.py": "torch",
+    "test_evaluation.py": "jax",
+    "test_readme.py": "jax",
+    "test_reproduction.py": "jax",
+    "test_visualize.py": "jax",
+    "test_quality_floor.py": "tensorflow",
+}
+
+
 def pytest_report_header(config):
     return f"keras {keras.__version__}, backend: {keras.backend.backend()}"
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("KERAS_AE_ALL_BACKENDS") == "1":
+        return
+    here = keras.backend.backend()
+    elsewhere = [item for item in items if ONE_BACKEND.get(item.path.name, here) != here]
+    if elsewhere:
+        config.hook.pytest_deselected(items=elsewhere)
+        items[:] = [item for item in items if ONE_BACKEND.get(item.path.name, here) == here]
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The test command: the layering check (import-linter), then the whole suite once per Keras
-# backend, each in its own pytest process (the backend is fixed when keras is imported). The
+# The test command: the layering check (import-linter), then the suite once per Keras backend,
+# each in its own pytest process (the backend is fixed when keras is imported): the layer and
+# model batteries under every backend, the CLI/procedure/report modules under the one backend
+# tests/conftest.py's ONE_BACKEND names (KERAS_AE_ALL_BACKENDS=1: everything everywhere). The
 # backends run side by side (KERAS_AE_TEST_JOBS=1 runs them one after another); each one's output
 # is printed whole, in order, when it ends. Extra arguments go to pytest. Exits non-zero if the
 # layering check or any backend failed.

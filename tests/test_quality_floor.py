@@ -27,9 +27,6 @@ from benchmarks import quality_floor  # the suite runs from the repository root
 from keras_ae import catalog
 from keras_ae.data import SAMPLE_DIR, read_idx_folder, to_float_images
 
-one_backend = pytest.mark.skipif(keras.backend.backend() != "tensorflow",
-                                 reason="the quality floor runs on one backend (tensorflow)")
-
 LIMIT = 1000
 #: more training images (one epoch) for the models that start slower
 LIMITS = {"conv_autoencoder": 2000, "conv_wta": 5000}
@@ -66,7 +63,6 @@ def _untrained_mse(name, config, x_test):
     return float(np.mean((model.reconstruct(x_test, batch_size=BATCH) - target) ** 2))
 
 
-@one_backend
 @pytest.mark.parametrize("name", catalog.names())
 def test_every_model_learns_in_one_epoch(name, tmp_path):
     out = str(tmp_path / name)

@@ -7,7 +7,6 @@ import shlex
 import subprocess
 import sys
 
-import keras
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -36,8 +35,6 @@ def test_generated_parts_are_up_to_date():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.skipif(keras.backend.backend() != "tensorflow",
-                    reason="the README's blocks run once, on the TensorFlow backend")
 def test_every_code_block_runs(tmp_path, monkeypatch):
     from keras_ae import cli
 
