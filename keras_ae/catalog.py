@@ -13,6 +13,8 @@ MODELS = {
     "dense_autoencoder": ("classic", "fully-connected autoencoder of any depth"),
     "drsae": ("drsae", "discriminative recurrent sparse autoencoder (unrolled ISTA encoder, "
                        "decoder and classifier)"),
+    "mae": ("mae", "masked autoencoder: ViT encoder on the visible patches, light decoder, loss on "
+                   "masked patches"),
     "fc_wta": ("wta", "fully-connected winner-take-all autoencoder: lifetime sparsity"),
     "linear_autoencoder": ("classic", "linear autoencoder (spans PCA's subspace)"),
     "stacked_autoencoder": ("classic", "stacked (denoising) autoencoder, trained greedily layer "

@@ -33,9 +33,10 @@ def encoder_of(model):
         raise TypeError(f"model must be a keras.Model (a zoo model or an encoder), got "
                         f"{type(model).__name__}.")
     try:
-        return model.get_layer("encoder")
-    except ValueError:
+        encoder = model.encoder  # a zoo model's (a nested layer, or MAE's view of its layers)
+    except (AttributeError, ValueError):
         return model
+    return encoder if isinstance(encoder, keras.Model) else model
 
 
 def max_pool_features(maps, pool_size):

@@ -4,13 +4,13 @@
     >>> keras_ae.models.names()
     >>> model = keras_ae.models.build("conv_autoencoder", filters=[16, 32])
 
-Each family (``classic``, ``swwae``, ``wta``, ``drsae``) holds its model graphs and configs
+Each family (``classic``, ``swwae``, ``wta``, ``drsae``, ``mae``) holds its model graphs and configs
 (``model.py``), its training procedure (``ZooModel.fit_procedure``: one fit, two phases, or
 greedy stage by stage), its analysis where it has one, and its papers' published figures as
 data (``reference.PAPERS``).
 """
 
-from keras_ae.models import classic, drsae, swwae, wta  # noqa: F401
+from keras_ae.models import classic, drsae, mae, swwae, wta  # noqa: F401
 from keras_ae.models.base import ZooModel, check_config_fields, config_fields  # noqa: F401
 from keras_ae.models.classic import (  # noqa: F401
     ConvAutoencoder,
@@ -20,6 +20,7 @@ from keras_ae.models.classic import (  # noqa: F401
     StackedAutoencoder,
 )
 from keras_ae.models.drsae import DrSAE, DrSAEPhaseSwitch, LossWeight  # noqa: F401
+from keras_ae.models.mae import MAE  # noqa: F401
 from keras_ae.models.registry import build, describe, get, names, register  # noqa: F401
 from keras_ae.models.swwae import SWWAE, GraphAnchor, SWWAESoft, SWWAEWhatOnly  # noqa: F401
 from keras_ae.models.wta import ConvWTA, FCWTA, StackedConvWTA  # noqa: F401
@@ -28,4 +29,4 @@ from keras_ae.models.wta import ConvWTA, FCWTA, StackedConvWTA  # noqa: F401
 def papers():
     """Every family's papers and their published figures: ``{family: PAPERS}``."""
     return {"classic": classic.PAPERS, "swwae": swwae.PAPERS, "wta": wta.PAPERS,
-            "drsae": drsae.PAPERS}
+            "drsae": drsae.PAPERS, "mae": mae.PAPERS}
