@@ -566,3 +566,28 @@ def test_export_errors_name_the_path_and_the_reason(tmp_path, capsys):
         assert cli.main(["export", model_file, out]) == 1
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and message in err[0], err
+
+
+def test_train_probe_and_export_a_masked_autoencoder(bars_folder, tmp_path, capsys):
+    """keras-ae train / probe / export take MAE like any model: its reconstruction MSE is that of
+    the masked patches (visible ones are the input's), the encoder's mean token is probed and
+    exported."""
+    out = str(tmp_path / "mae")
+    small = ["--set", "patch_size=4", "--set", "width=12", "--set", "depth=1",
+             "--set", "num_heads=2", "--set", "decoder_width=8", "--set", "decoder_num_heads=2"]
+    assert cli.main(["train", "mae", "--dataset", bars_folder, "--epochs", "1",
+                     "--batch-size", "16", "--out", out, *small]) == 0
+    assert {"reconstructions.png", "encoder_savedmodel", "model.keras"} <= set(os.listdir(out))
+    metrics = json.load(open(os.path.join(out, "metrics.json")))
+    assert 0 < metrics["test"]["reconstruction_mse"] < 1
+    capsys.readouterr()
+    model_file = os.path.join(out, "model.keras")
+    assert cli.main(["probe", model_file, "--dataset", bars_folder, "--labels", "all", "--l2",
+                     "0", "--epochs", "1"]) == 0
+    assert json.loads(capsys.readouterr().out)["feature_dim"] == 12  # the encoder's mean token
+    import keras
+
+    x = np.random.default_rng(2).random((3, 16, 16, 1)).astype("float32")
+    got = call_saved_model(os.path.join(out, "encoder_savedmodel"), x)["code"]
+    encoder = keras.saving.load_model(model_file).encoder
+    np.testing.assert_allclose(got, keras.ops.convert_to_numpy(encoder(x)), atol=1e-5)

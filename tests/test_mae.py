@@ -174,10 +174,6 @@ def test_encoder_sees_only_visible_patches_and_runs_on_all_at_inference(images):
     code = model.encode(images)
     assert code.shape == (8, 16)
     np.testing.assert_array_equal(model.encode(images), code)  # deterministic
-    # in training the loss reads only masked patches: predictions at visible patches are free
-    model.compile()
-    loss = model.evaluate(images, images, verbose=0)
-    assert np.isfinite(loss)
 
 
 
