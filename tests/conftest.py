@@ -13,6 +13,7 @@ ONE_BACKEND = {
     "test_cli.py": "torch",
     "test_data.py": "torch",
     "test_reporting.py": "torch",
+    "test_search.py": "torch",
     "test_evaluation.py": "jax",
     "test_readme.py": "jax",
     "test_reproduction.py": "jax",
