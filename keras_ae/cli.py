@@ -10,6 +10,7 @@
     keras-ae probe runs/conv/model.keras --dataset mnist --labels all 1000 100 --l2 auto
     keras-ae probe runs/wta/model.keras --dataset mnist --labels 100 --shift 2 --copies 2
     keras-ae plot runs/conv/model.keras --dataset mnist --out runs/conv/plots
+    keras-ae search runs/conv/model.keras --index mnist --queries 100 --k 10 --out runs/conv/search
 
 The backend is Keras's: set ``KERAS_BACKEND=tensorflow|jax|torch``. Errors are one line on
 stderr and a non-zero exit status.
@@ -378,6 +379,71 @@ def cmd_probe(args):
     return 0
 
 
+def cmd_search(args):
+    for flag, value in (("--k", args.k), ("--queries", args.queries), ("--show", args.show),
+                        ("--batch-size", args.batch_size)):
+        if value < 1:
+            raise CLIError(f"{flag} must be >= 1, got {value}")
+    if args.limit is not None and args.limit < 1:
+        raise CLIError(f"--limit must be >= 1, got {args.limit}")
+    from keras_ae.reporting import check_writable_folder
+
+    out = check_writable_folder(args.out, name="--out")
+    from keras_ae import search
+
+    model = _load_model(args.model_file)
+    query_data = args.index if args.query is None else args.query
+
+    def split(data, name, limit):
+        return _load_split(argparse.Namespace(dataset=data, data_dir=args.data_dir, limit=limit,
+                                              image_size=args.image_size), name)
+
+    x_index, y_index = split(args.index, args.index_split, args.limit)
+    x_query, y_query = split(query_data, args.query_split, args.queries)
+    _check_images_fit(model, x_index)
+    _check_images_fit(model, x_query)
+    if args.k > len(x_index):
+        raise CLIError(f"--k {args.k} is more than the {len(x_index)} indexed images")
+    index = search.CodeIndex(model, metric=args.metric, batch_size=args.batch_size)
+    start = time.perf_counter()
+    index.add(x_index, labels=y_index)
+    built = time.perf_counter() - start
+    start = time.perf_counter()
+    indices, scores = index.search(x_query, args.k)
+    searched = time.perf_counter() - start
+    found = y_index[indices]
+    precision = search.precision_at_k(y_query, found)
+    shown = min(args.show, len(x_query))
+    picture = search.save_search_picture(
+        x_query[:shown], x_index[indices[:shown]], os.path.join(out, "search.png"),
+        query_titles=[f"query {i}\nlabel {y_query[i]}" for i in range(shown)],
+        result_titles=[[f"#{j}: label {found[i, r]}\n{scores[i, r]:.3f}"
+                        for r, j in enumerate(indices[i])] for i in range(shown)],
+        title=f"{os.path.basename(args.model_file)}: {args.k} nearest of {len(x_index)} "
+              f"{args.index_split} images by {args.metric} "
+              f"{'similarity' if args.metric == 'cosine' else 'distance'} of codes")
+    report = {
+        "model_file": args.model_file, "metric": args.metric, "k": args.k,
+        "index": {"data": args.index, "split": args.index_split, "images": len(x_index),
+                  "code_size": index.dim, "seconds": round(built, 3)},
+        "queries": {"data": query_data, "split": args.query_split, "images": len(x_query),
+                    "seconds": round(searched, 3)},
+        "precision_at_k": precision,
+        "precision_at_k_by_label": {
+            str(label): search.precision_at_k(y_query[y_query == label],
+                                              found[y_query == label])
+            for label in sorted(set(y_query.tolist()))},
+        "results": [{"query": i, "label": int(y_query[i]), "indices": indices[i].tolist(),
+                     "scores": scores[i].tolist(), "labels": found[i].tolist()}
+                    for i in range(len(x_query))],
+    }
+    _atomic_json(report, os.path.join(out, "search.json"))
+    print(f"search: {len(x_query)} {args.query_split} queries against {len(x_index)} "
+          f"{args.index_split} images, k={args.k}, {args.metric}: precision@{args.k} by label "
+          f"{precision:.3f}; wrote {picture} and {os.path.join(out, 'search.json')}")
+    return 0
+
+
 def cmd_reproduce(args):
     from keras_ae import reproduction
 
@@ -506,6 +572,44 @@ def build_parser():
                        help="seed of the label draw, the moved copies and the probe")
     probe.add_argument("--out", default=None, help="also write the JSON report to this file")
 
+    search = sub.add_parser(
+        "search", help="find query images' nearest neighbours among indexed images by their "
+                       "codes (search.png, search.json)")
+    search.add_argument("model_file", help="a saved .keras model: a zoo model (its encoder is "
+                                           "used) or an encoder")
+    search.add_argument("--index", default=None, metavar="DATA",
+                        help="the images searched, its --index-split: a TFDS name (e.g. mnist) "
+                             "or a folder, as --dataset takes; default: $KERAS_AE_DATA_DIR, "
+                             "else the MNIST sample shipped in the package")
+    search.add_argument("--query", default=None, metavar="DATA",
+                        help="where the queries come from, its --query-split (default: the "
+                             "--index data)")
+    search.add_argument("--index-split", default="train", metavar="SPLIT",
+                        help="the split indexed (default train; a slice such as train[:50%%] "
+                             "works too)")
+    search.add_argument("--query-split", default="test", metavar="SPLIT",
+                        help="the split the queries come from (default test)")
+    search.add_argument("--queries", type=int, default=10, metavar="N",
+                        help="query with the first N images of the query split (default 10)")
+    search.add_argument("--k", type=int, default=10, help="results per query (default 10)")
+    search.add_argument("--limit", type=int, default=None, metavar="N",
+                        help="index only the first N images of the index split")
+    search.add_argument("--metric", choices=["cosine", "euclidean"], default="cosine",
+                        help="cosine similarity (highest first) or euclidean distance (lowest "
+                             "first) of the codes; exact search")
+    search.add_argument("--show", type=int, default=10, metavar="N",
+                        help="queries drawn in search.png, each followed by its k results "
+                             "(search.json and precision@k have them all)")
+    search.add_argument("--data-dir", default=None,
+                        help="folder holding IDX files or one sub-folder per dataset name "
+                             "(overrides $KERAS_AE_DATA_DIR)")
+    search.add_argument("--image-size", type=image_size_argument, default=None, metavar="HxW",
+                        help="resize the images of a folder of class sub-folders to H x W")
+    search.add_argument("--batch-size", type=int, default=256, help="images encoded at a time")
+    search.add_argument("--out", default="search",
+                        help="output folder for search.png and search.json (indices, scores, "
+                             "labels of each query and its results, precision@k by label)")
+
     reproduce = sub.add_parser(
         "reproduce", help="run a models-table row's protocol (keras_ae/reproduction/rows.toml)")
     reproduce.add_argument("row", nargs="?", default=None,
@@ -633,7 +737,7 @@ def main(argv=None):
             quiet()
         return {"list": cmd_list, "train": cmd_train, "evaluate": cmd_evaluate,
                 "export": cmd_export, "probe": cmd_probe, "plot": cmd_plot,
-                "reproduce": cmd_reproduce}[args.command](args)
+                "reproduce": cmd_reproduce, "search": cmd_search}[args.command](args)
     except CLIError as e:
         print(f"keras-ae: error: {e}", file=sys.stderr)
         return 2

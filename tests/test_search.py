@@ -1,12 +1,15 @@
 """keras_ae.search against independent oracles: codes computed from the encoder's weights in
 NumPy, neighbours by a brute-force argsort of every similarity or distance."""
 
+import json
 import os
 
 import keras
 import numpy as np
 import pytest
 
+from keras_ae import cli
+from keras_ae.data import write_idx
 from keras_ae.search import CodeIndex, encoder_fingerprint, precision_at_k, recall_at_k
 
 
@@ -224,3 +227,49 @@ def test_faiss_recall_at_10(metric):
         np.testing.assert_allclose(scores[agree, 0], exact_scores[agree, 0], rtol=1e-4, atol=1e-4)
     via_backend = CodeIndex(None, metric=metric, backend="faiss", faiss_index="ivf")
     assert recall_at_k(exact, via_backend.add_codes(codes).search_codes(queries, 10)[0]) >= 0.9
+
+
+@pytest.fixture
+def squares_folder(tmp_path):
+    """A tiny IDX folder: 12x12 images of a square in one of 3 places, the place its label."""
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 60), ("t10k", 12)):
+        labels = (np.arange(n) % 3).astype(np.uint8)
+        images = rng.integers(0, 60, (n, 12, 12)).astype(np.uint8)  # no two alike: no ties
+        for i, label in enumerate(labels):
+            r = 1 + 4 * label + rng.integers(0, 2)
+            images[i, r:r + 3, 2:10] = 255
+        write_idx(str(tmp_path / f"{prefix}-images-idx3-ubyte.gz"), images)
+        write_idx(str(tmp_path / f"{prefix}-labels-idx1-ubyte.gz"), labels)
+    return str(tmp_path)
+
+
+def test_cli_search_writes_picture_and_json(squares_folder, tmp_path, capsys):
+    from keras_ae import models
+    from keras_ae.data import load_arrays, to_float_images
+
+    model = models.build("dense_autoencoder", input_shape=(12, 12, 1), hidden_units=[16],
+                         code_size=4)
+    model_file = str(tmp_path / "model.keras")
+    model.save(model_file)
+    out = str(tmp_path / "search")
+    assert cli.main(["search", model_file, "--index", squares_folder, "--queries", "6",
+                     "--k", "3", "--limit", "40", "--out", out, "--metric", "euclidean"]) == 0
+    summary = capsys.readouterr().out.strip().splitlines()[-1]
+    assert summary.startswith("search: 6 test queries against 40 train images, k=3, euclidean")
+    assert sorted(os.listdir(out)) == ["search.json", "search.png"]
+    assert open(os.path.join(out, "search.png"), "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    report = json.load(open(os.path.join(out, "search.json")))
+    x_train, y_train = load_arrays(squares_folder, "train")
+    x_test, y_test = load_arrays(squares_folder, "test")
+    database = keras.ops.convert_to_numpy(model.encoder(to_float_images(x_train[:40])))
+    queries = keras.ops.convert_to_numpy(model.encoder(to_float_images(x_test[:6])))
+    want, _ = brute_force(database.astype(np.float64), queries.astype(np.float64), "euclidean", 3)
+    assert [r["indices"] for r in report["results"]] == want.tolist()
+    assert [r["labels"] for r in report["results"]] == y_train[want].tolist()
+    assert [r["label"] for r in report["results"]] == y_test[:6].tolist()
+    assert report["precision_at_k"] == pytest.approx(np.mean(y_train[want] == y_test[:6, None]))
+    assert report["index"]["images"] == 40 and report["k"] == 3
+    assert cli.main(["search", model_file, "--index", squares_folder, "--k", "41",
+                     "--limit", "40", "--out", out]) == 2
+    assert "--k 41" in capsys.readouterr().err
