@@ -347,7 +347,7 @@ class CodeIndex:
     # -------------------------------------------------------------------------------- files
 
     def save(self, path):
-        """Writes the index to one ``.npz`` file at ``path`` (codes, labels if any, metric,
+        """Writes the index to one ``.npz`` file at ``path`` (its folder created if need be; codes, labels if any, metric,
         the encoder's fingerprint, the library's version), through a temporary file in the same
         folder renamed into place: a failure leaves no partial file and any old one as it was.
         Returns ``path``."""
@@ -359,6 +359,7 @@ class CodeIndex:
         if self.labels is not None:
             arrays["labels"] = self.labels
         folder = os.path.dirname(os.path.abspath(path))
+        os.makedirs(folder, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.",
                                    suffix=".tmp")
         try:
