@@ -329,12 +329,27 @@ def cmd_plot(args):
 
 
 def cmd_export(args):
-    from keras_ae.export import export_saved_model
+    from keras_ae.export import export_for_serving, export_saved_model
 
+    if (args.out is None) == (args.serving_dir is None):
+        raise CLIError("give either OUT (a SavedModel folder) or --serving-dir, not both")
+    if args.serving_dir is None and (args.name is not None or args.version is not None):
+        raise CLIError("--name and --version go with --serving-dir")
+    if args.serving_dir is not None and args.overwrite:
+        raise CLIError("--overwrite does not apply to --serving-dir: versions are never replaced")
     model = _load_model(args.model_file)
     target = model if args.full_model or not hasattr(model, "encoder") else model.encoder
-    path = export_saved_model(target, args.out, overwrite=args.overwrite)
-    print(f"Exported {'model' if target is model else 'encoder'} of {model.name} to {path}")
+    what = "model" if target is model else "encoder"
+    if args.serving_dir is None:
+        path = export_saved_model(target, args.out, overwrite=args.overwrite)
+        print(f"Exported {what} of {model.name} to {path}")
+        return 0
+    name = args.name or model.name
+    path, signature = export_for_serving(target, args.serving_dir, name=name,
+                                         version=args.version)
+    print(f"Exported {what} of {model.name} for TF Serving: {path} (model {name!r}, version "
+          f"{os.path.basename(path)})")
+    print(json.dumps(signature, indent=1))
     return 0
 
 
@@ -534,9 +549,17 @@ def build_parser():
 
     export = sub.add_parser("export", help="export a saved model's encoder as a TF SavedModel")
     export.add_argument("model_file")
-    export.add_argument("out")
+    export.add_argument("out", nargs="?", help="the SavedModel folder (or give --serving-dir)")
     export.add_argument("--full-model", action="store_true", help="export the whole model, not the encoder")
     export.add_argument("--overwrite", action="store_true")
+    export.add_argument("--serving-dir", default=None,
+                        help="TF Serving's layout instead of OUT: DIR/NAME/VERSION/, printed with "
+                             "its signature")
+    export.add_argument("--name", default=None,
+                        help="with --serving-dir: the servable's name (default: the model's)")
+    export.add_argument("--version", type=int, default=None,
+                        help="with --serving-dir: the version (default: the next free one; an "
+                             "existing version is never overwritten)")
 
     plot = sub.add_parser("plot", help="draw a saved model's reconstructions, filters and codes")
     plot.add_argument("model_file")

@@ -17,9 +17,15 @@ import subprocess
 import sys
 import tempfile
 
+import re
+
 import keras
 
 from keras_ae.reporting import check_writable_folder
+
+__all__ = ["export_saved_model", "export_for_serving", "signature", "serving_versions"]
+
+_SERVABLE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 def _input_specs(model, input_name):
@@ -91,10 +97,76 @@ def export_saved_model(model, path, input_name="images", output_name="code", ove
             _export_via_tensorflow_subprocess(model, staging, input_name, output_name)
         with open(os.path.join(staging, "keras_ae.json"), "w") as f:
             json.dump({"model": model.name, "input": input_name,
-                       "exported_from_backend": keras.backend.backend()}, f)
+                       "exported_from_backend": keras.backend.backend(),
+                       "signature": signature(model, input_name, output_name)}, f, indent=1)
         if os.path.exists(path):
             shutil.rmtree(path)
         os.replace(staging, path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return path
+
+
+def _spec(tensor, name=None):
+    shape = [None] + [None if d is None else int(d) for d in tuple(tensor.shape)[1:]]
+    return {"dtype": str(tensor.dtype), "shape": shape, **({"name": name} if name else {})}
+
+
+def signature(model, input_name="images", output_name="code"):
+    """The ``serving_default`` signature :func:`export_saved_model` gives ``model``: its input
+    (name, dtype, shape with an open batch dimension) and outputs by name, as a JSON-ready dict."""
+    if len(model.inputs) != 1:
+        raise ValueError(f"export supports single-input models; {model.name} has "
+                         f"{len(model.inputs)} inputs.")
+    outputs = model.output
+    if isinstance(outputs, dict):
+        named = dict(outputs)
+    elif isinstance(outputs, (list, tuple)):
+        named = {f"{output_name}_{i}": o for i, o in enumerate(outputs)}
+    else:
+        named = {output_name: outputs}
+    return {"signature_name": "serving_default", "method": "tensorflow/serving/predict",
+            "inputs": {input_name: _spec(model.inputs[0])},
+            "outputs": {k: _spec(v) for k, v in sorted(named.items())}}
+
+
+def serving_versions(folder):
+    """The version numbers TF Serving would load from ``folder`` (its numeric sub-folders)."""
+    if not os.path.isdir(folder):
+        return []
+    return sorted(int(d) for d in os.listdir(folder)
+                  if d.isdigit() and os.path.isdir(os.path.join(folder, d)))
+
+
+def export_for_serving(model, serving_dir, name=None, version=None, input_name="images",
+                       output_name="code"):
+    """Exports ``model`` in TF Serving's layout, ``serving_dir/<name>/<version>/``, a SavedModel
+    folder TF Serving (``--model_base_path=serving_dir/<name>``) loads as that version.
+
+    Args:
+        model: the model to serve (``model.encoder`` to serve codes).
+        serving_dir: the base folder holding one folder per served model.
+        name: the servable's name (default: the model's name); letters, digits, ``_ . -``.
+        version: a positive int; default the next free one (1 in an empty folder). An existing
+            version is never overwritten (TF Serving treats versions as immutable): a
+            ``FileExistsError``.
+
+    The version folder appears whole or not at all (:func:`export_saved_model`); it holds
+    ``keras_ae.json`` with the signature (:func:`signature`). Returns ``(path, signature)``.
+    """
+    name = model.name if name is None else name
+    if not isinstance(name, str) or not _SERVABLE_NAME.match(name):
+        raise ValueError(f"name must be a folder name of letters, digits, '_', '.' or '-', "
+                         f"got {name!r}.")
+    base = check_writable_folder(os.path.join(os.fspath(serving_dir), name),
+                                 name="serving directory")
+    if version is None:
+        version = max(serving_versions(base), default=0) + 1
+    elif isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ValueError(f"version must be a positive int, got {version!r}.")
+    path = os.path.join(base, str(version))
+    if os.path.exists(path):
+        raise FileExistsError(f"{path} already exists: TF Serving versions are immutable; "
+                              f"export as a new version (default: the next free one).")
+    export_saved_model(model, path, input_name=input_name, output_name=output_name)
+    return path, signature(model, input_name, output_name)

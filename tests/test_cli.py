@@ -591,3 +591,25 @@ def test_train_probe_and_export_a_masked_autoencoder(bars_folder, tmp_path, caps
     got = call_saved_model(os.path.join(out, "encoder_savedmodel"), x)["code"]
     encoder = keras.saving.load_model(model_file).encoder
     np.testing.assert_allclose(got, keras.ops.convert_to_numpy(encoder(x)), atol=1e-5)
+
+
+def test_export_for_tf_serving(tmp_path, capsys):
+    """--serving-dir writes DIR/NAME/<next version>/ and prints the signature; OUT and
+    --serving-dir together, or --version without it, are usage errors."""
+    from keras_ae import models
+
+    model_file = str(tmp_path / "m.keras")
+    models.build("dense_autoencoder", hidden_units=[8], code_size=3).save(model_file)
+    serving = tmp_path / "serving"
+    os.makedirs(serving / "digits" / "1")
+    assert cli.main(["export", model_file, "--serving-dir", str(serving), "--name", "digits"]) == 0
+    out = capsys.readouterr().out
+    assert str(serving / "digits" / "2") in out
+    signature = json.loads(out[out.index("{"):])
+    assert signature["outputs"]["code"]["shape"] == [None, 3]
+    assert os.path.isfile(serving / "digits" / "2" / "saved_model.pb")
+    for argv in (["export", model_file, str(tmp_path / "x"), "--serving-dir", str(serving)],
+                 ["export", model_file, str(tmp_path / "x"), "--version", "3"],
+                 ["export", model_file]):
+        assert cli.main(argv) == 2
+        assert "keras-ae: error:" in capsys.readouterr().err
