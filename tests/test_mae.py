@@ -187,3 +187,10 @@ def test_classifier_fine_tunes_the_encoder(images):
     assert not np.allclose(model.encode(images), before)  # shared weights moved
     with pytest.raises(ValueError, match="num_classes"):
         model.classifier(1)
+
+
+@pytest.mark.parametrize("shape, patches, visible", [((28, 28, 1), 49, 12), ((32, 32, 3), 64, 16)])
+def test_defaults_fit_mnist_and_cifar_sized_images(shape, patches, visible):
+    model = keras_ae.models.build("mae", input_shape=shape)
+    assert (model.num_patches, model.num_visible) == (patches, visible)
+    assert model.encoder.output.shape == (None, 128)
