@@ -94,24 +94,27 @@ def save_reconstructions(inputs, reconstructions, path, n=16, title=None, row_ti
     return save_figure(fig, path)
 
 
-def save_filters(kernel, path, max_filters=128, title=None):
-    """Saves conv kernels (kh, kw, in, out) or dense weights (in, out) with in = H·W as tiles.
-
-    Conv kernels with several input channels show the mean over input channels; dense weights
-    are reshaped to square images when ``in`` is a perfect square. A ``Conv2DTranspose`` kernel
-    is (kh, kw, out, in): pass it as is for a one-channel decoder, or ``transpose(0, 1, 3, 2)``.
-    """
+def filter_tiles(kernel):
+    """Conv kernels (kh, kw, in, out) or dense weights (in, out) with in = H·W as (out, h, w)
+    pictures, one per unit: conv kernels with several input channels show the mean over input
+    channels; dense weights are reshaped to square images when ``in`` is a perfect square. A
+    ``Conv2DTranspose`` kernel is (kh, kw, out, in): pass it as is for a one-channel decoder, or
+    ``transpose(0, 1, 3, 2)``."""
     kernel = np.asarray(kernel)
     if kernel.ndim == 4:
-        tiles = kernel.mean(axis=2).transpose(2, 0, 1)
-    elif kernel.ndim == 2:
+        return kernel.mean(axis=2).transpose(2, 0, 1)
+    if kernel.ndim == 2:
         side = int(round(np.sqrt(kernel.shape[0])))
         if side * side != kernel.shape[0]:
             raise ValueError(f"dense weights of shape {kernel.shape}: input size is not square.")
-        tiles = kernel.T.reshape(-1, side, side)
-    else:
-        raise ValueError(f"save_filters expects a 2-D or 4-D kernel, got shape {kernel.shape}.")
-    return save_grid(tiles[:max_filters], path, title=title, normalize="each")
+        return kernel.T.reshape(-1, side, side)
+    raise ValueError(f"filters must be a 2-D or 4-D kernel, got shape {kernel.shape}.")
+
+
+def save_filters(kernel, path, max_filters=128, title=None):
+    """Saves conv kernels (kh, kw, in, out) or dense weights (in, out) with in = H·W as tiles
+    (:func:`filter_tiles`), each rescaled to [0, 1] on its own."""
+    return save_grid(filter_tiles(kernel)[:max_filters], path, title=title, normalize="each")
 
 
 def save_codes_2d(codes, labels, path, title=None):
