@@ -140,6 +140,8 @@ def cmd_train(args):
     out = check_writable_folder(args.out, name="--out")  # before any data or training
     if args.checkpoint_dir:
         check_writable_folder(args.checkpoint_dir, name="--checkpoint-dir")
+    if args.tensorboard:
+        check_writable_folder(args.tensorboard, name="--tensorboard")
 
     import keras
 
@@ -191,10 +193,18 @@ def cmd_train(args):
            if held else None)
     print(f"Training {args.model} ({keras.backend.backend()} backend) on {len(x_train)} images "
           f"of shape {x_train.shape[1:]}: {procedure['description']}; writing to {args.out}")
+    callbacks = []
+    if args.tensorboard:
+        from keras_ae.training import MonitorCallback
+
+        # the fixed monitored batch: held-out images if any, else training images (never test)
+        callbacks = [keras.callbacks.TensorBoard(args.tensorboard),
+                     MonitorCallback(args.tensorboard, x_val[:8] if held else x_train[:8])]
     start = time.time()
     history = model.fit_procedure(train, args.epochs, validation_data=val,
                                   learning_rate=args.learning_rate, lr_schedule=args.lr_schedule,
-                                  checkpoint_dir=args.checkpoint_dir, verbose=1, **options)
+                                  checkpoint_dir=args.checkpoint_dir, callbacks=callbacks,
+                                  verbose=1, **options)
     seconds = time.time() - start
 
     save_whole(model, os.path.join(out, "model.keras"))
@@ -226,6 +236,9 @@ def cmd_train(args):
     summary = ", ".join(f"{k}={v:.4g}" for k, v in metrics["test"].items() if k != "examples")
     print(f"Done in {seconds:.1f}s. Test: {summary}. Files in {args.out}: "
           + ", ".join(sorted(os.listdir(out))))
+    if args.tensorboard:
+        print(f"TensorBoard logs in {args.tensorboard}; view them with: "
+              f"tensorboard --logdir {args.tensorboard}")
     return 0
 
 
@@ -538,6 +551,10 @@ def build_parser():
                             "epoch here (greedy stacks: a folder per stage inside), and resume "
                             "from it when it exists: rerun the same command after an "
                             "interruption")
+    train.add_argument("--tensorboard", default=None, metavar="DIR",
+                       help="log to TensorBoard in DIR: Keras's scalars (loss, val_loss, metrics) "
+                            "and, each epoch, every add_loss term, reconstructions and the first "
+                            "conv layer's filters of 8 fixed images (docs/monitoring.md)")
     for option, (users, text) in PROCEDURE_OPTIONS.items():
         train.add_argument(f"--{option.replace('_', '-')}", type=int, default=None,
                            help=f"{users}: {text}")

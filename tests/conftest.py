@@ -19,6 +19,7 @@ ONE_BACKEND = {
     "test_reproduction.py": "jax",
     "test_visualize.py": "jax",
     "test_quality_floor.py": "tensorflow",
+    "test_monitoring.py": "tensorflow",
 }
 
 
