@@ -77,12 +77,20 @@ def machines_line(lines):
 
 
 def command_line(argv=None, backend=None):
-    """The command that started this script: ``python SCRIPT ARGS``.
+    """The command that started this script: ``python SCRIPT ARGS``, or ``python -m MODULE
+    ARGS`` when it was started as a module (``python -m benchmarks.NAME``; the benchmarks import
+    their package, so only that form runs).
 
     ``argv``: the arguments (default ``sys.argv[1:]``); ``backend``: a Keras backend to show as
     ``KERAS_BACKEND=...`` in front.
     """
-    words = [os.path.relpath(sys.argv[0]), *(sys.argv[1:] if argv is None else argv)]
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    origin = getattr(spec, "origin", None)
+    if spec is not None and origin and os.path.abspath(sys.argv[0]) == os.path.abspath(origin):
+        script = ["-m", spec.name]
+    else:
+        script = [os.path.relpath(sys.argv[0])]
+    words = [*script, *(sys.argv[1:] if argv is None else argv)]
     prefix = f"KERAS_BACKEND={backend} " if backend else ""
     return f"{prefix}python {shlex.join(words)}"
 

@@ -71,6 +71,16 @@ def test_command_line(monkeypatch):
     assert reporting.command_line() == "python benchmarks/bench.py --rounds 3"
     assert (reporting.command_line(["--tag", "a b"], backend="jax")
             == "KERAS_BACKEND=jax python benchmarks/bench.py --tag 'a b'")
+    # started as a module (python -m benchmarks.bench): argv[0] is the module's file
+    import importlib.machinery
+    import types
+
+    main = types.ModuleType("__main__")
+    main.__spec__ = importlib.machinery.ModuleSpec("benchmarks.bench", None,
+                                                   origin=os.path.abspath("benchmarks/bench.py"))
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    monkeypatch.setattr(sys, "argv", [os.path.abspath("benchmarks/bench.py"), "--rounds", "3"])
+    assert reporting.command_line() == "python -m benchmarks.bench --rounds 3"
 
 
 def test_write_report(tmp_path, capsys):
