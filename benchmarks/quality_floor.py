@@ -2,7 +2,7 @@
 
     python -m benchmarks.quality_floor [--epochs 3] [--models NAME ...] [--limit N]
         [--model-limit NAME=N ...] [--data-dir DIR] [--dataset NAME] [--out-name quality_floor]
-        [--update]
+        [--update] [--render]
 
 Each model is trained through ``keras-ae train``'s own code path
 (``keras_ae.cli.main(["train", NAME, "--epochs", N, "--out", DIR, "--no-export", ...])``) with
@@ -24,7 +24,8 @@ its default configuration and procedure, then measured:
 Writes ``benchmarks/results/quality_floor.json`` and ``.md`` after every model (a partial
 table while it runs). With ``--update`` only the named models' rows of the existing file are
 replaced (the others stay as they were); each replaced row records the command, date and
-machine of its own run, which the table's notes list.
+machine of its own run, which the table's notes list. ``--render`` only rewrites the ``.md``
+from the ``.json`` (after a change to the table's layout).
 """
 
 import argparse
@@ -195,13 +196,17 @@ def markdown(record):
                 f"`{row['model']}`")
     for (command, date, where), rerun in reruns.items():
         lines += ["", f"Rerun later ({date}; {where}): {', '.join(rerun)}, by `{command}`."]
+    procedures = [f"`{row['model']}`: {row['procedure']}" for row in record["rows"]
+                  if row.get("procedure") not in (None, f"{row['epochs']} epoch(s)")]
+    if procedures:
+        lines += ["", f"Procedures other than one `fit`: {'; '.join(procedures)}."]
     lines += ["", "Notes: a code with at least as many numbers as an image (the WTA and "
                   "convolutional models) makes PCA of its size exact, so that PCA column is no "
-                  "bar. The stacked models train N epochs per stage greedily, then N end "
-                  "to end (`fine_tune_epochs`, default N; the procedure is in each row of the "
-                  "JSON); `stacked_conv_wta` reconstructs, and is fine-tuned, through every "
-                  "stage's sparsity (`reconstruct(sparsity=\"stages\")`). Times are "
-                  "wall-clock on a CPU shared with other jobs."]
+                  "bar. By default the stacked models train N epochs per stage greedily, "
+                  "then N end to end (`fine_tune_epochs`); `stacked_conv_wta` reconstructs, "
+                  "and is fine-tuned, through every stage's sparsity "
+                  "(`reconstruct(sparsity=\"stages\")`). Times are wall-clock on a CPU shared "
+                  "with other jobs."]
     limited = [row["model"] for row in record["rows"] if row.get("limited")]
     if limited:
         lines += ["", f"(limited): {', '.join(limited)} used only the first images of each "
@@ -222,10 +227,21 @@ def main(argv=None):
                         help="the probe's 1,000 labels are drawn from the first N training images")
     parser.add_argument("--out-name", default="quality_floor",
                         help="results/NAME.json and .md")
+    parser.add_argument("--render", action="store_true",
+                        help="only rewrite results/NAME.md from results/NAME.json (no training)")
     parser.add_argument("--update", action="store_true",
                         help="replace only these models' rows of the existing results/NAME.json "
                              "(same --epochs); each records its own command")
     args = parser.parse_args(argv)
+
+    stem = os.path.join(RESULTS, args.out_name)
+    if args.render:
+        try:
+            record = read_record(stem + ".json")
+        except (OSError, ValueError) as e:
+            parser.error(f"--render: {e}")
+        write_report(stem, record, markdown(record), indent=2, echo=False)
+        return 0
 
     from keras_ae import catalog
 
@@ -237,7 +253,6 @@ def main(argv=None):
         parser.error(f"unknown model(s) {', '.join(unknown)}")
     limits = parse_model_limits(args.model_limit)
     test_limit = args.limit
-    stem = os.path.join(RESULTS, args.out_name)
     run = {"command": command_line(argv, keras.backend.backend()),
            "backend": keras.backend.backend(), "machine": machine(), "date": timestamp()}
     data = (f"{args.dataset or 'default'} (data dir {args.data_dir or 'default'}), "
