@@ -189,24 +189,24 @@ def markdown(record):
             f"{_fmt(row['reconstruction_mse'], '.3g')} | {pca} | "
             f"{_fmt(row.get('mean_image_mse'), '.3g')} | "
             f"{_fmt(row['probe_accuracy_percent'], '.1f')} | {_fmt(row['error_percent'], '.2f')} |")
+    notes = ("Notes: a code with at least as many numbers as an image (the WTA and "
+             "convolutional models) makes PCA of its size exact, so that PCA column is no bar. "
+             "By default the stacked models train N epochs per stage greedily, then N end to end "
+             "(`fine_tune_epochs`); `stacked_conv_wta` reconstructs, and is fine-tuned, through "
+             "every stage's sparsity (`reconstruct(sparsity=\"stages\")`). Times are "
+             "wall-clock on a CPU shared with other jobs.")
+    procedures = [f"`{row['model']}`: {row['procedure']}" for row in record["rows"]
+                  if row.get("procedure") not in (None, f"{row['epochs']} epoch(s)")]
+    if procedures:
+        notes += f" Procedures other than one `fit`: {'; '.join(procedures)}."
     reruns = {}
     for row in record["rows"]:
         if "command" in row:
             reruns.setdefault((row["command"], row["date"], row["machine"]), []).append(
                 f"`{row['model']}`")
     for (command, date, where), rerun in reruns.items():
-        lines += ["", f"Rerun later ({date}; {where}): {', '.join(rerun)}, by `{command}`."]
-    procedures = [f"`{row['model']}`: {row['procedure']}" for row in record["rows"]
-                  if row.get("procedure") not in (None, f"{row['epochs']} epoch(s)")]
-    if procedures:
-        lines += ["", f"Procedures other than one `fit`: {'; '.join(procedures)}."]
-    lines += ["", "Notes: a code with at least as many numbers as an image (the WTA and "
-                  "convolutional models) makes PCA of its size exact, so that PCA column is no "
-                  "bar. By default the stacked models train N epochs per stage greedily, "
-                  "then N end to end (`fine_tune_epochs`); `stacked_conv_wta` reconstructs, "
-                  "and is fine-tuned, through every stage's sparsity "
-                  "(`reconstruct(sparsity=\"stages\")`). Times are wall-clock on a CPU shared "
-                  "with other jobs."]
+        notes += f" Rerun later ({date}; {where}): {', '.join(rerun)}, by `{command}`."
+    lines += ["", notes]
     limited = [row["model"] for row in record["rows"] if row.get("limited")]
     if limited:
         lines += ["", f"(limited): {', '.join(limited)} used only the first images of each "
