@@ -11,6 +11,8 @@
     keras-ae probe runs/wta/model.keras --dataset mnist --labels 100 --shift 2 --copies 2
     keras-ae plot runs/conv/model.keras --dataset mnist --out runs/conv/plots
     keras-ae search runs/conv/model.keras --index mnist --queries 100 --k 10 --out runs/conv/search
+    keras-ae tune fc_wta --trials 10 --objective probe_accuracy --labels 1000 --out runs/tune
+    keras-ae train fc_wta --config runs/tune/best_config.json --epochs 20
 
 The backend is Keras's: set ``KERAS_BACKEND=tensorflow|jax|torch``. Errors are one line on
 stderr and a non-zero exit status.
@@ -137,6 +139,7 @@ def cmd_train(args):
         raise CLIError(f"unknown model {args.model!r}; registered models are: "
                        f"{', '.join(_catalog_names())}")
     overrides = _parse_overrides(args.set)
+    from_file = _read_config_file(args) if args.config else {}
     out = check_writable_folder(args.out, name="--out")  # before any data or training
     if args.checkpoint_dir:
         check_writable_folder(args.checkpoint_dir, name="--checkpoint-dir")
@@ -151,9 +154,14 @@ def cmd_train(args):
 
     cls = models.get(args.model)
     try:
+        models.check_config_fields(cls, from_file)
+    except ValueError as e:
+        raise CLIError(f"--config {args.config}: {e}") from None
+    try:
         models.check_config_fields(cls, overrides)
     except ValueError as e:
         raise CLIError(f"--set: {e}") from None
+    overrides = {**from_file, **overrides}  # --set wins over the file
     _check_procedure_flags(cls, args)
     x_train, y_train = _load_split(args, "train")
     x_test, y_test = _load_split(args, "test")
@@ -239,6 +247,106 @@ def cmd_train(args):
     if args.tensorboard:
         print(f"TensorBoard logs in {args.tensorboard}; view them with: "
               f"tensorboard --logdir {args.tensorboard}")
+    return 0
+
+
+def _read_config_file(args):
+    """The config fields of a ``keras-ae tune`` result (``best_config.json``: ``model``,
+    ``config``, ``learning_rate``) for ``train --config``; its learning rate becomes
+    ``--learning-rate`` unless that is given."""
+    try:
+        with open(args.config) as f:
+            data = json.load(f)
+    except OSError as e:
+        raise CLIError(f"--config: cannot read {args.config}: {e.strerror}") from None
+    except json.JSONDecodeError as e:
+        raise CLIError(f"--config: {args.config} is not JSON: {e}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("config"), dict):
+        raise CLIError(f"--config: {args.config} must hold a JSON object with a \"config\" "
+                       f"object of model config fields (as `keras-ae tune` writes)")
+    if data.get("model", args.model) != args.model:
+        raise CLIError(f"--config: {args.config} is a configuration of {data['model']}, "
+                       f"not {args.model}")
+    rate = data.get("learning_rate")
+    if rate is not None and args.learning_rate is None:
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not rate > 0:
+            raise CLIError(f"--config: learning_rate must be a positive number, got {rate!r}")
+        args.learning_rate = float(rate)
+    return data["config"]
+
+
+def cmd_tune(args):
+    from keras_ae.checks import label_budget
+    from keras_ae.reporting import check_writable_folder
+
+    for flag, value in (("--trials", args.trials), ("--epochs", args.epochs),
+                        ("--batch-size", args.batch_size)):
+        if value < 1:
+            raise CLIError(f"{flag} must be >= 1, got {value}")
+    if args.model not in _catalog_names():
+        raise CLIError(f"unknown model {args.model!r}; registered models are: "
+                       f"{', '.join(_catalog_names())}")
+    overrides = _parse_overrides(args.set)
+    out = check_writable_folder(args.out, name="--out")
+
+    import keras
+    import keras_tuner
+
+    from keras_ae import models, tuning
+
+    cls = models.get(args.model)
+    try:
+        models.check_config_fields(cls, overrides)
+    except ValueError as e:
+        raise CLIError(f"--set: {e}") from None
+    x, y = _load_split(args, "train")
+    held = len(x) // 6 if args.validation_size is None else args.validation_size
+    if not 0 < held <= len(x) - args.batch_size:
+        raise CLIError(f"--validation-size must be positive and leave at least --batch-size "
+                       f"({args.batch_size}) of the {len(x)} training images, got {held}")
+    x_val, y_val, x, y = x[-held:], y[-held:], x[:-held], y[:-held]
+    fixed = {"input_shape": list(x.shape[1:]), **overrides}
+    if "num_classes" in models.config_fields(cls):
+        fixed.setdefault("num_classes", int(max(y.max(), y_val.max()) + 1))
+    num_labels = label_budget(args.labels)
+    hypermodel = tuning.hypermodel(args.model, objective=args.objective, num_labels=num_labels,
+                                   batch_size=args.batch_size, seed=args.seed, **fixed)
+    tuner = keras_tuner.RandomSearch(hypermodel, objective=hypermodel.objective,
+                                     max_trials=args.trials, seed=args.seed, directory=out,
+                                     project_name="search", overwrite=True)
+    print(f"Tuning {args.model} ({keras.backend.backend()} backend): {args.trials} trial(s) of "
+          f"{args.epochs} epoch(s) on {len(x)} images, {args.objective} on {held} held-out "
+          f"training images" + (f" (probe on {num_labels or 'all'} labels)"
+                                if args.objective == "probe_accuracy" else ""))
+    tuner.search_space_summary()
+    tuner.search(x, y, validation_data=(x_val, y_val), epochs=args.epochs, verbose=1)
+    trials = sorted(tuner.oracle.trials.values(), key=lambda t: t.trial_id)
+    done = [t for t in trials if t.score is not None]
+    if not done:
+        raise CLIError("no trial completed; see the tuner's output above")
+    best = tuner.oracle.get_best_trials(1)[0]
+
+    def searched(trial):
+        config, rate = hypermodel.values(trial.hyperparameters)
+        return {k: v for k, v in config.items() if k not in fixed or k in overrides}, rate
+
+    config, rate = searched(best)
+    result = {
+        "model": args.model, "config": config, "learning_rate": rate,
+        "objective": args.objective, "score": best.score, "trial": best.trial_id,
+        "backend": keras.backend.backend(), "epochs": args.epochs,
+        "dataset": args.dataset or os.environ.get("KERAS_AE_DATA_DIR") or "shipped MNIST sample",
+        "train_examples": int(len(x)), "validation_examples": int(held),
+        "probe_labels": num_labels if args.objective == "probe_accuracy" else None,
+        "trials": [{"trial": t.trial_id, "status": t.status, "score": t.score,
+                    "config": searched(t)[0], "learning_rate": searched(t)[1]}
+                   for t in trials],
+    }
+    path = os.path.join(out, "best_config.json")
+    _atomic_json(result, path)
+    print(f"Best {args.objective} {best.score:.4g} (trial {best.trial_id}; {len(done)} of "
+          f"{len(trials)} trial(s) completed); wrote {path}. Train it with: keras-ae train "
+          f"{args.model} --config {path}")
     return 0
 
 
@@ -533,6 +641,10 @@ def build_parser():
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--set", action="append", metavar="KEY=VALUE",
                        help="model config override, value as JSON (repeatable), e.g. --set code_size=2")
+    train.add_argument("--config", default=None, metavar="FILE",
+                       help="a `keras-ae tune` result (best_config.json): its config fields as "
+                            "--set overrides (--set wins) and its learning rate unless "
+                            "--learning-rate is given")
     train.add_argument("--no-export", action="store_true", help="skip the encoder SavedModel")
     train.add_argument("--validation-size", type=int, default=0,
                        help="hold out the last N training images for per-epoch validation "
@@ -558,6 +670,30 @@ def build_parser():
     for option, (users, text) in PROCEDURE_OPTIONS.items():
         train.add_argument(f"--{option.replace('_', '-')}", type=int, default=None,
                            help=f"{users}: {text}")
+
+    tune = sub.add_parser(
+        "tune", help="search a model's hyperparameters with keras-tuner (its default space, "
+                     "keras_ae.tuning.SPACES) and write the best configuration as JSON")
+    tune.add_argument("model", help="a registered model name (see `keras-ae list`)")
+    data_args(tune)
+    tune.add_argument("--trials", type=int, default=10, help="trials of the random search")
+    tune.add_argument("--objective", choices=["val_loss", "probe_accuracy"], default="val_loss",
+                      help="what a trial is scored by on the held-out images: the model's loss, "
+                           "or the accuracy of a linear probe on its encoder's features")
+    tune.add_argument("--epochs", type=int, default=5, help="training epochs of each trial")
+    tune.add_argument("--labels", type=label_argument, default="1000",
+                      help="probe_accuracy: the probe's labelled training examples ('all' or a "
+                           "count, balanced per class)")
+    tune.add_argument("--validation-size", type=int, default=None,
+                      help="hold out the last N training images to score the trials (default "
+                           "a sixth)")
+    tune.add_argument("--set", action="append", metavar="KEY=VALUE",
+                      help="fix a config field for every trial (taken out of the search), value "
+                           "as JSON (repeatable)")
+    tune.add_argument("--seed", type=int, default=0)
+    tune.add_argument("--out", default="runs/tune",
+                      help="output folder: best_config.json (for train --config) and the "
+                           "tuner's trials in search/ (a new search replaces them)")
 
     evaluate = sub.add_parser("evaluate", help="evaluate a saved .keras model on a split")
     evaluate.add_argument("model_file")
@@ -777,7 +913,8 @@ def main(argv=None):
             quiet()
         return {"list": cmd_list, "train": cmd_train, "evaluate": cmd_evaluate,
                 "export": cmd_export, "probe": cmd_probe, "plot": cmd_plot,
-                "reproduce": cmd_reproduce, "search": cmd_search}[args.command](args)
+                "reproduce": cmd_reproduce, "search": cmd_search,
+                "tune": cmd_tune}[args.command](args)
     except CLIError as e:
         print(f"keras-ae: error: {e}", file=sys.stderr)
         return 2

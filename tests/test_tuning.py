@@ -142,3 +142,38 @@ def test_probe_objective_search(tmp_path):
     config, _ = hm.values(best.hyperparameters)
     assert model.get_config()["code_size"] == config["code_size"]
 
+
+@pytest.mark.skipif(keras.backend.backend() != "torch",
+                    reason="the command line is tested under one backend (torch)")
+def test_cli_tune_writes_what_train_config_reads(tmp_path, capsys):
+    from keras_ae.cli import main
+
+    tuned = tmp_path / "tune"
+    data = ["--limit", "200", "--batch-size", "50"]
+    assert main(["tune", "dense_autoencoder", "--trials", "2", "--epochs", "1",
+                 "--objective", "val_loss", "--set", "hidden_units=[8]", "--out", str(tuned),
+                 *data]) == 0
+    out = capsys.readouterr().out
+    assert "Trial 2 Complete" in out and "Best val_loss" in out  # the tuner's own progress
+    best = json.loads((tuned / "best_config.json").read_text())
+    assert best["model"] == "dense_autoencoder" and len(best["trials"]) == 2
+    assert best["config"]["hidden_units"] == [8] and best["config"]["code_size"] in (16, 32, 64)
+    assert best["score"] == min(t["score"] for t in best["trials"])
+    assert 1e-4 <= best["learning_rate"] <= 1e-2
+
+    run = tmp_path / "run"
+    assert main(["train", "dense_autoencoder", "--config", str(tuned / "best_config.json"),
+                 "--set", "code_size=5", "--epochs", "1", "--no-export", "--out", str(run),
+                 *data]) == 0
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["config"]["hidden_units"] == [8] and metrics["config"]["code_size"] == 5
+    assert metrics["learning_rate"] == best["learning_rate"]
+
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"config": {"sparsity": 0.1}}))
+    assert main(["train", "dense_autoencoder", "--config", str(bad), "--out",
+                 str(tmp_path / "x")]) == 2
+    assert "no config field 'sparsity'" in capsys.readouterr().err
+    assert main(["train", "fc_wta", "--config", str(tuned / "best_config.json"), "--out",
+                 str(tmp_path / "x")]) == 2
+    assert "configuration of dense_autoencoder, not fc_wta" in capsys.readouterr().err
