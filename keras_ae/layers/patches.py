@@ -158,6 +158,9 @@ class SinCosPositionEmbedding(keras.layers.Layer):
         return {**super().get_config(), "grid_size": list(self.grid_size)}
 
 
+_INFERENCE_MASKS = ("none", "random", "fixed")
+
+
 def visible_count(num_patches, mask_ratio):
     """How many of ``num_patches`` patches stay visible at ``mask_ratio``: ``int(N · (1 - r))``,
     at least 1 (MAE's rule)."""
@@ -168,7 +171,7 @@ def visible_count(num_patches, mask_ratio):
 class RandomPatchMasking(keras.layers.Layer):
     """Random per-image masking of patch tokens, in training only.
 
-    Called on tokens ``(batch, N, dim)`` it returns ``(visible, mask, restore)``:
+    Called on tokens ``(batch, N, dim)`` it returns ``[visible, mask, restore]``:
 
     * ``visible``: ``(batch, K, dim)``, the ``K =`` :func:`visible_count` ``(N, mask_ratio)``
       tokens each image keeps, a uniformly random subset drawn independently per image, in a
@@ -177,23 +180,28 @@ class RandomPatchMasking(keras.layers.Layer):
     * ``restore``: ``(batch, N)`` int32, the permutation that puts ``concatenate([visible,
       dropped])`` back in patch order (``take_along_axis(shuffled, restore, axis=1)``).
 
-    At inference (``training`` false) nothing is masked: ``visible`` is every token in order,
-    ``mask`` zeros and ``restore`` the identity; ``at_inference=True`` masks at inference too
-    (MAE's reconstruction pictures). The draw is seeded by ``seed`` (a ``SeedGenerator``: each
-    call draws anew).
+    In training the draw comes from ``seed``'s ``SeedGenerator`` (each call draws anew). At
+    inference (``training`` false) ``inference_masks`` decides:
+
+    * ``"none"`` (default): nothing is masked: ``visible`` is every token in order, ``mask``
+      zeros and ``restore`` the identity;
+    * ``"random"``: masked as in training, fresh draws every call (MAE's pictures);
+    * ``"fixed"``: masked by one draw from the integer ``seed`` (0 if ``None``) for a given
+      batch shape, the same at every call: deterministic outputs, so a validation loss or a
+      reloaded model's outputs can be compared.
 
     Args:
         mask_ratio: the fraction of patches masked, in [0, 1).
         seed: the random seed.
-        at_inference: mask when ``training`` is false too.
+        inference_masks: ``"none"``, ``"random"`` or ``"fixed"``.
     """
 
-    def __init__(self, mask_ratio=0.75, seed=None, at_inference=False, **kwargs):
+    def __init__(self, mask_ratio=0.75, seed=None, inference_masks="none", **kwargs):
         super().__init__(**kwargs)
         self.mask_ratio = checks.fraction("mask_ratio", mask_ratio, low_open=False, high_open=True)
-        if not isinstance(at_inference, bool):
-            raise TypeError(f"at_inference must be True or False, got {at_inference!r}.")
-        self.at_inference = at_inference
+        self.inference_masks = checks.one_of("inference_masks", inference_masks, _INFERENCE_MASKS)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise TypeError(f"seed must be an int or None, got {seed!r}.")
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
@@ -204,13 +212,15 @@ class RandomPatchMasking(keras.layers.Layer):
 
     def call(self, tokens, training=None):
         n = tokens.shape[1]
-        if not (training or self.at_inference):
+        if not training and self.inference_masks == "none":
             batch = ops.shape(tokens)[0]
             mask = ops.zeros((batch, n), dtype=tokens.dtype)
             restore = ops.broadcast_to(ops.arange(n, dtype="int32")[None], (batch, n))
-            return tokens, mask, restore
+            return [tokens, mask, restore]
         keep = visible_count(n, self.mask_ratio)
-        noise = keras.random.uniform(ops.shape(tokens)[:2], seed=self.seed_generator)
+        fixed = not training and self.inference_masks == "fixed"
+        noise = keras.random.uniform(ops.shape(tokens)[:2], seed=(self.seed or 0) if fixed
+                                     else self.seed_generator)
         shuffle = ops.cast(ops.argsort(noise, axis=1), "int32")
         restore = ops.cast(ops.argsort(shuffle, axis=1), "int32")
         kept = shuffle[:, :keep]
@@ -219,23 +229,23 @@ class RandomPatchMasking(keras.layers.Layer):
         masked_in_shuffled = ops.cast(ops.arange(n)[None, :] >= keep, tokens.dtype)
         mask = ops.take_along_axis(ops.broadcast_to(masked_in_shuffled, ops.shape(noise)),
                                    restore, axis=1)
-        return visible, mask, restore
+        return [visible, mask, restore]
 
     def compute_output_shape(self, input_shape):
         # the number of tokens kept depends on the training flag: unknown to a symbolic graph
         b, n, d = input_shape
-        k = visible_count(n, self.mask_ratio) if self.at_inference else None
-        return (b, k, d), (b, n), (b, n)
+        k = visible_count(n, self.mask_ratio) if self.inference_masks != "none" else None
+        return [(b, k, d), (b, n), (b, n)]
 
     def compute_output_spec(self, tokens, training=None):
         visible, mask, restore = self.compute_output_shape(tokens.shape)
-        return (keras.KerasTensor(visible, dtype=tokens.dtype),
+        return [keras.KerasTensor(visible, dtype=tokens.dtype),
                 keras.KerasTensor(mask, dtype=tokens.dtype),
-                keras.KerasTensor(restore, dtype="int32"))
+                keras.KerasTensor(restore, dtype="int32")]
 
     def get_config(self):
         return {**super().get_config(), "mask_ratio": self.mask_ratio, "seed": self.seed,
-                "at_inference": self.at_inference}
+                "inference_masks": self.inference_masks}
 
 
 @keras.saving.register_keras_serializable(package="keras_ae")

@@ -19,8 +19,9 @@ Which call gives what:
   is therefore ``mask_ratio`` times the error on the masked patches.
   :meth:`MAE.masked_outputs` gives the masked input, the raw predictions and the mask too.
 * ``model(x, training=True)`` (what ``fit`` runs): masked, the loss on the masked patches.
-* ``model(x)`` / ``model.predict(x)`` at inference: nothing masked, the decoder's predictions
-  at every patch; no patch is masked, so this is not what the decoder was trained for.
+* ``model(x)`` / ``model.predict(x)`` / ``model.evaluate`` / ``val_loss`` at inference: masked
+  by a fixed draw from ``seed`` (the same masks at every call, so the loss is a deterministic
+  validation figure), the decoder's pixels at every patch (only the masked ones are trained).
 """
 
 import keras
@@ -112,7 +113,10 @@ class MAE(ZooModel):
         patchify = Patchify(patch_size, name="patchify")
         embed = keras.layers.Dense(width, name="patch_embedding")
         position = SinCosPositionEmbedding(grid, name="position_embedding")
-        masking = RandomPatchMasking(mask_ratio, seed=seed, name="masking")
+        # fixed masks at inference: model(x) / evaluate / val_loss measure the masked-patch loss
+        # deterministically (the encoder view below runs on all patches)
+        masking = RandomPatchMasking(mask_ratio, seed=seed, inference_masks="fixed",
+                                     name="masking")
         blocks = _transformer(width, depth, num_heads, mlp_ratio, "encoder_blocks")
 
         visible_in = keras.Input((None, width), name="encoded_visible")
@@ -166,7 +170,7 @@ class MAE(ZooModel):
             patches = layer("patchify")(images)
             tokens = layer("position_embedding")(layer("patch_embedding")(patches))
             masking = RandomPatchMasking(self._zoo_config["mask_ratio"], seed=seed,
-                                         at_inference=True, name="masking_at_inference")
+                                         inference_masks="random", name="masking_at_inference")
             visible, mask, restore = masking(tokens)
             encoded = layer("encoder_blocks")(visible)
             predicted = layer("decoder")([encoded, restore])
