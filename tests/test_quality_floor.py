@@ -39,6 +39,7 @@ SMALL = {
     "conv_autoencoder": ["filters=[16,32]"],
     "conv_wta": ["filters=[32]", "decoder_kernel_size=7", "k=0.2"],
     "stacked_conv_wta": ["filters=[32,32]", "decoder_kernel_size=[7,5]", "k=0.2"],
+    "mae": ["depth=1", "width=64", "decoder_depth=1"],
     "swwae": ["filters=[16,32]"],
     "swwae_soft": ["filters=[16,32]"],
     "swwae_what_only": ["filters=[16,32]"],
