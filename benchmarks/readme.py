@@ -19,7 +19,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
 BLOCK = re.compile(r"(<!-- include: (\S+) -->\n)(.*?)(<!-- end include -->)", re.S)
-DOCUMENTS = ("README.md", os.path.join("docs", "speed.md"))
+DOCUMENTS = ("README.md", os.path.join("docs", "speed.md"), os.path.join("docs", "mae.md"))
 CLI_DOC = os.path.join("docs", "cli.md")
 
 

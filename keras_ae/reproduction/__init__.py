@@ -36,6 +36,7 @@ TRAIN_OPTIONS = {"epochs": "--epochs", "batch_size": "--batch-size",
                  "limit": "--limit", "unsupervised_epochs": "--unsupervised-epochs",
                  "fine_tune_epochs": "--fine-tune-epochs", "set": "--set"}
 PROBE_OPTIONS = {"labels": "--labels", "l2": "--l2", "folds": "--folds", "epochs": "--epochs",
+                 "limit": "--limit",
                  "pool": "--pool", "stages": "--stages", "shift": "--shift",
                  "copies": "--copies", "batch_size": "--batch-size"}
 _EPOCHS = ("epochs", "unsupervised_epochs", "fine_tune_epochs")
