@@ -15,7 +15,7 @@ ONE_BACKEND = {
     "test_reporting.py": "torch",
     "test_search.py": "torch",
     "test_evaluation.py": "jax",
-    "test_readme.py": "jax",
+    "test_readme.py": "tensorflow",
     "test_reproduction.py": "jax",
     "test_visualize.py": "jax",
     "test_quality_floor.py": "tensorflow",
