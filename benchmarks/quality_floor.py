@@ -191,9 +191,9 @@ def markdown(record):
             f"{_fmt(row['probe_accuracy_percent'], '.1f')} | {_fmt(row['error_percent'], '.2f')} |")
     notes = ("Notes: a code with at least as many numbers as an image (the WTA and "
              "convolutional models) makes PCA of its size exact, so that PCA column is no bar. "
-             "`stacked_autoencoder` trains N epochs per stage greedily, then N end to end; "
-             "`stacked_conv_wta` is greedy only and reconstructs through every stage's sparsity "
-             "(`reconstruct(sparsity=\"stages\")`). `mae` reconstructs each image from a random "
+             "The stacks train N epochs per stage greedily, then N end to end (each row's "
+             "procedure is listed below); `stacked_conv_wta` reconstructs through every stage's "
+             "sparsity (`reconstruct(sparsity=\"stages\")`). `mae` reconstructs each image from a random "
              "quarter of its patches (visible patches kept, masked ones predicted), a harder task "
              "than PCA's, whose code sees the whole image. Times are wall-clock on a CPU shared "
              "with other jobs.")

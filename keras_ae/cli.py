@@ -35,8 +35,8 @@ PROCEDURE_OPTIONS = {
                                      "(phase 1; default half)"),
     "fine_tune_epochs": ("stacked_autoencoder, stacked_conv_wta",
                          "end-to-end epochs after the greedy stages (--epochs each; default: "
-                         "--epochs for stacked_autoencoder, 0 for stacked_conv_wta; 0: greedy "
-                         "stages only)"),
+                         "--epochs; 0: greedy stages only; stacked_conv_wta: its decoders "
+                         "only)"),
 }
 
 

@@ -188,7 +188,10 @@ def test_greedy_training_trains_one_stage_at_a_time(small_images):
 
     histories = train_greedily(model, x, epochs=0, batch_size=8, fine_tune_epochs=1)
     assert set(histories) == {"fine_tune"}
-    assert all(not np.array_equal(after[n], v) for n, v in _kernels(model, names).items())
+    # fine-tuning trains the stage decoders only (fine_tune_trains = "decoders")
+    changed = {n: not np.array_equal(after[n], v) for n, v in _kernels(model, names).items()}
+    assert changed == {"stage0_conv": False, "stage1_conv": False,
+                       "stage0_decoder": True, "stage1_decoder": True}
 
 
 class _RecordLearningRate(keras.callbacks.Callback):
@@ -544,14 +547,13 @@ def test_trained_reconstructions_match_the_training_loss(name, config, epochs):
     assert active > 2 * config["k"], active
 
 
-def test_stacked_fine_tuning_reconstructs_near_the_mean_image():
-    """The default procedure is greedy only (``fine_tune_epochs`` 0: fine-tuning ruins this
-    model's features, docs/wta.md); with ``fine_tune_epochs=1`` on 2,000 digits of the shipped
-    sample, small stages, the end-to-end reconstruction through every stage's sparsity
-    (``reconstruct()``) comes near the mean image's error (NumPy oracle; 1.17 times it here).
-    The greedy stages alone, no stage trained on the reconstructions of the stage above, stay
-    far above it (1.69 times). A loose bar: in one epoch of 2,000 images the stack has not gone
-    further."""
+def test_stacked_fine_tuning_trains_the_decoders_to_beat_the_mean_image():
+    """The default procedure: greedy stages, then as many epochs of the stage decoders with the
+    encoder frozen (fine-tuning the encoder too ruins this model's features, docs/wta.md). On
+    2,000 digits of the shipped sample, small stages: the encoder's weights are exactly those of
+    the greedy stages, and the end-to-end reconstruction through every stage's sparsity
+    (``reconstruct()``) ends below the mean image's error (NumPy oracle), where the greedy stages
+    alone stay far above it (1.69 times)."""
     from keras_ae.data import SAMPLE_DIR, make_dataset, read_idx_folder, to_float_images
 
     x, y = read_idx_folder(SAMPLE_DIR, "train")
@@ -560,9 +562,14 @@ def test_stacked_fine_tuning_reconstructs_near_the_mean_image():
     mean_image = float(np.mean((x_test - x.mean(axis=0)) ** 2))
     keras.utils.set_random_seed(0)
     model = StackedConvWTA(filters=[16, 16], decoder_kernel_size=[7, 5], k=0.5)
-    assert model.procedure(1)["fine_tune_epochs"] == 0
-    histories = model.fit_procedure(make_dataset(x, y, batch_size=32, seed=0), 1,
-                                    learning_rate=3e-3, verbose=0, fine_tune_epochs=1)
-    assert sorted(histories) == ["fine_tune", "stage0", "stage1"]
+    assert model.procedure(2)["fine_tune_epochs"] == 2
+    data = make_dataset(x, y, batch_size=32, seed=0)
+    train_greedily(model, data, epochs=1, learning_rate=3e-3)
+    encoder = [np.copy(np_(w)) for w in model.encoder.weights]
+    decoder = [np.copy(np_(w)) for w in model.decoder.weights]
+    train_greedily(model, data, epochs=0, fine_tune_epochs=2, learning_rate=3e-3)
+    assert all(np.array_equal(a, np_(b)) for a, b in zip(encoder, model.encoder.weights))
+    assert not all(np.array_equal(a, np_(b)) for a, b in zip(decoder, model.decoder.weights))
+    assert all(w.trainable for w in model.encoder.weights)  # unfrozen again
     mse = float(np.mean((model.reconstruct(x_test, batch_size=32) - x_test) ** 2))
-    assert mse < 1.3 * mean_image, (mse, mean_image)
+    assert mse < mean_image, (mse, mean_image)

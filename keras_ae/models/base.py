@@ -214,21 +214,17 @@ class StackProcedure:
     stages alone leave a poor end-to-end reconstruction: no stage is trained to reconstruct the
     images through the stages above it (784-1000-500-250-30 on MNIST, 3 epochs per stage: test
     MSE 0.037, twice PCA-30's; ``stacked_conv_wta``: worse than the mean image).
-    ``fine_tune_epochs=0`` is the papers' greedy-only protocol (the reproduction rows), and the
-    default of the classes that set ``fine_tune_by_default = False`` (``stacked_conv_wta``, whose
-    end-to-end fine-tuning through every stage's sparsity ruins its features).
+    ``fine_tune_epochs=0`` is the papers' greedy-only protocol (the reproduction rows).
+    ``stacked_conv_wta`` fine-tunes its decoders only (``fine_tune_trains = "decoders"``):
+    fine-tuning its encoder through every stage's sparsity ruins its features.
     """
 
     procedure_options = {"fine_tune_epochs": "end-to-end epochs after the greedy stages "
-                                             "(default: --epochs, stacked_conv_wta 0; 0: greedy "
-                                             "stages only)"}
-    #: whether ``fine_tune_epochs`` defaults to ``epochs`` (else to 0: greedy stages only)
-    fine_tune_by_default = True
+                                             "(default: --epochs; 0: greedy stages only)"}
 
-    def _fine_tune_epochs(self, epochs, fine_tune_epochs):
-        if fine_tune_epochs is None:
-            return epochs if self.fine_tune_by_default else 0
-        return fine_tune_epochs
+    @staticmethod
+    def _fine_tune_epochs(epochs, fine_tune_epochs):
+        return epochs if fine_tune_epochs is None else fine_tune_epochs
 
     def procedure(self, epochs, fine_tune_epochs=None):
         checks.positive_int("epochs", epochs)
@@ -242,9 +238,8 @@ class StackProcedure:
     def fit_procedure(self, data, epochs, validation_data=None, learning_rate=None,
                       lr_schedule="constant", checkpoint_dir=None, callbacks=(), verbose=1,
                       fine_tune_epochs=None):
-        """Greedy stages, ``epochs`` each, then ``fine_tune_epochs`` (default ``epochs``, or 0
-        where ``fine_tune_by_default`` is false) end to end (see the class);
-        ``validation_data`` is not used."""
+        """Greedy stages, ``epochs`` each, then ``fine_tune_epochs`` (default ``epochs``) end to
+        end (see the class); ``validation_data`` is not used."""
         plan = self.procedure(epochs, fine_tune_epochs=fine_tune_epochs)
         return train_greedily(
             self, data, epochs=epochs, fine_tune_epochs=plan["fine_tune_epochs"],

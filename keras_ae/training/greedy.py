@@ -53,7 +53,8 @@ def train_greedily(model, data, epochs, batch_size=100, fine_tune_epochs=0, lear
     Stage ``i`` trains ``model.stage_layers(i)`` through ``model.stage_model(i)``, every other
     stage frozen; with ``fine_tune_epochs > 0`` the whole model is then trained end to end on
     image reconstruction: ``model.fine_tune_model()`` if the stack has one, else the model with
-    its own default loss (see the module docstring).
+    its own default loss (see the module docstring). A stack whose ``fine_tune_trains`` is
+    ``"decoders"`` fine-tunes with its ``encoder`` frozen (its features stay the greedy ones).
 
     Args:
         model: a stack (see the module docstring): a ``StackedAutoencoder`` or a
@@ -139,13 +140,22 @@ def train_greedily(model, data, epochs, batch_size=100, fine_tune_epochs=0, lear
     finally:
         freeze_all_but(None)
     if fine_tune_epochs:
+        decoders_only = getattr(model, "fine_tune_trains", "all") == "decoders"
         if verbose:
-            print(f"Fine-tuning end to end: {fine_tune_epochs} epoch(s)", flush=True)
+            print(f"Fine-tuning end to end{' (decoders only, encoder frozen)' if decoders_only else ''}: "
+                  f"{fine_tune_epochs} epoch(s)", flush=True)
         trainer = model.fine_tune_model() if hasattr(model, "fine_tune_model") else None
-        if trainer is None:
-            model.compile(optimizer=adam(fine_tune_epochs))
-            trainer, images = model, images.map(lambda x: (x, x))
-        else:
-            trainer.compile(optimizer=adam(fine_tune_epochs), loss=None)
-        histories["fine_tune"] = fit(trainer, images, "fine_tune", fine_tune_epochs)
+        encoder = model.encoder if decoders_only else None
+        try:
+            if encoder is not None:
+                encoder.trainable = False  # before compiling: the optimizer skips its weights
+            if trainer is None:
+                model.compile(optimizer=adam(fine_tune_epochs))
+                trainer, images = model, images.map(lambda x: (x, x))
+            else:
+                trainer.compile(optimizer=adam(fine_tune_epochs), loss=None)
+            histories["fine_tune"] = fit(trainer, images, "fine_tune", fine_tune_epochs)
+        finally:
+            if encoder is not None:
+                encoder.trainable = True
     return histories

@@ -299,15 +299,14 @@ class StackedConvWTA(SparseReconstruction, StackProcedure, ZooModel):
     greedily stage by stage (:func:`keras_ae.training.train_greedily`), each stage as a Conv-WTA reconstructing
     its own input through its own linear transposed conv.
 
-    The default procedure (``keras-ae train stacked_conv_wta --epochs N``) is the paper's:
-    every stage ``N`` epochs greedily, no end-to-end fine-tuning. ``fine_tune_epochs`` > 0 then
-    trains the whole stack end to end through :meth:`fine_tune_model`: images → all encoder
-    stages → spatial + lifetime sparsity → top decoder, then for each lower stage an upsampling,
-    that stage's sparsity and its decoder → images, the graph :meth:`reconstruct` runs. Greedy
-    stages alone leave each stage decoder untrained on the reconstructions of the stages above
-    (end-to-end reconstruction worse than the mean image on MNIST); fine-tuning lowers that
-    error but leaves it above the mean image and drives the encoder's features to chance
-    (docs/wta.md), so it is not the default.
+    The default procedure (``keras-ae train stacked_conv_wta --epochs N``) trains every stage
+    ``N`` epochs greedily (the paper's protocol, ``fine_tune_epochs=0``), then ``N`` epochs of
+    the stage decoders, the encoder frozen, through :meth:`fine_tune_model`: images → all
+    encoder stages → spatial + lifetime sparsity → top decoder, then for each lower stage an
+    upsampling, that stage's sparsity and its decoder → images, the graph :meth:`reconstruct`
+    runs. Greedy stages alone leave each stage decoder untrained on the reconstructions of the
+    stages above (end-to-end reconstruction worse than the mean image on MNIST); fine-tuning the
+    encoder too drives its features to chance (docs/wta.md), so only the decoders learn.
 
     The model's own graph (``model(x)``) is sparse at the top stage only: images → all
     encoder stages → spatial + lifetime sparsity → top decoder, then for each lower stage an
@@ -334,7 +333,9 @@ class StackedConvWTA(SparseReconstruction, StackProcedure, ZooModel):
     for; ``model(x, training=True)``: one sparse training pass over the batch ``x``.
     """
 
-    fine_tune_by_default = False  # greedy stages only, unless fine_tune_epochs says otherwise
+    #: end-to-end fine-tuning trains the stage decoders only, the encoder frozen
+    #: (:func:`keras_ae.training.train_greedily`): fine-tuning the encoder too ruins its features
+    fine_tune_trains = "decoders"
 
     def __init__(self, input_shape=(28, 28, 1), filters=(128, 128), kernel_size=5,
                  decoder_kernel_size=11, k=0.05, pool_size=2, **kwargs):
