@@ -39,18 +39,23 @@ def _input_specs(model, input_name):
                           name=input_name)]
 
 
+def _named_outputs(outputs, output_name):
+    """A model's outputs by their signature names: a dict's own keys, ``output_name_i`` for a
+    list, ``output_name`` for one tensor."""
+    if isinstance(outputs, dict):
+        return dict(outputs)
+    if isinstance(outputs, (list, tuple)):
+        return {f"{output_name}_{i}": o for i, o in enumerate(outputs)}
+    return {output_name: outputs}
+
+
 def _write(model, path, input_name, output_name):
     """Writes the SavedModel at ``path`` (which must not exist) from a TF or JAX backend."""
     archive = keras.export.ExportArchive()
     archive.track(model)
 
     def serve(x):
-        out = model(x, training=False)
-        if isinstance(out, dict):
-            return dict(out)
-        if isinstance(out, (list, tuple)):
-            return {f"{output_name}_{i}": o for i, o in enumerate(out)}
-        return {output_name: out}
+        return _named_outputs(model(x, training=False), output_name)
 
     archive.add_endpoint("serve", serve, input_signature=_input_specs(model, input_name))
     archive.write_out(path, verbose=False)
@@ -118,13 +123,7 @@ def signature(model, input_name="images", output_name="code"):
     if len(model.inputs) != 1:
         raise ValueError(f"export supports single-input models; {model.name} has "
                          f"{len(model.inputs)} inputs.")
-    outputs = model.output
-    if isinstance(outputs, dict):
-        named = dict(outputs)
-    elif isinstance(outputs, (list, tuple)):
-        named = {f"{output_name}_{i}": o for i, o in enumerate(outputs)}
-    else:
-        named = {output_name: outputs}
+    named = _named_outputs(model.output, output_name)
     return {"signature_name": "serving_default", "method": "tensorflow/serving/predict",
             "inputs": {input_name: _spec(model.inputs[0])},
             "outputs": {k: _spec(v) for k, v in sorted(named.items())}}
