@@ -17,6 +17,7 @@ import numpy as np
 from keras_ae.checks import label_budget
 from keras_ae.data.loading import check_finite
 from keras_ae.data.semi import keep_labels, labelled_mask
+from keras_ae.models.base import encoder_of
 from keras_ae.training import schedules
 from keras_ae.training.schedules import SCHEDULES
 
@@ -25,18 +26,6 @@ __all__ = ["encoder_of", "max_pool_features", "extract_features", "feature_activ
            "validation_split", "stratified_folds", "choose_on_held_out", "choose_weight_decay",
            "label_budget", "label_budget_mask", "check_probe_shift", "is_weight_decay",
            "encode_for_probe", "probe_report"]
-
-
-def encoder_of(model):
-    """The part of ``model`` that computes features: a zoo model's ``encoder``, else the model."""
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"model must be a keras.Model (a zoo model or an encoder), got "
-                        f"{type(model).__name__}.")
-    try:
-        encoder = model.encoder  # a zoo model's (a nested layer, or MAE's view of its layers)
-    except (AttributeError, ValueError):
-        return model
-    return encoder if isinstance(encoder, keras.Model) else model
 
 
 def max_pool_features(maps, pool_size):

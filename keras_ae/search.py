@@ -28,6 +28,7 @@ import keras
 import numpy as np
 
 from keras_ae import __version__
+from keras_ae.models.base import encoder_of
 from keras_ae.visualize import pyplot, save_figure, tile
 
 __all__ = ["CodeIndex", "ApproximateIndex", "recall_at_k", "encoder_fingerprint",
@@ -46,13 +47,7 @@ def _encoder_and_key(model):
     if not isinstance(model, keras.Model):
         raise TypeError(f"encoder must be a keras.Model (a zoo model or an encoder) or None, "
                         f"got {type(model).__name__}.")
-    try:
-        encoder = getattr(model, "encoder")
-    except (AttributeError, ValueError):  # a plain model, or a zoo class without one
-        encoder = None
-    if not isinstance(encoder, keras.Model):
-        encoder = model
-    return encoder, getattr(model, "feature_key", None)
+    return encoder_of(model), getattr(model, "feature_key", None)
 
 
 def encoder_fingerprint(encoder):

@@ -11,7 +11,7 @@ data (``reference.PAPERS``).
 """
 
 from keras_ae.models import classic, drsae, mae, swwae, wta  # noqa: F401
-from keras_ae.models.base import ZooModel, check_config_fields, config_fields  # noqa: F401
+from keras_ae.models.base import ZooModel, check_config_fields, config_fields, encoder_of  # noqa: F401
 from keras_ae.models.classic import (  # noqa: F401
     ConvAutoencoder,
     DenoisingAutoencoder,

@@ -175,6 +175,20 @@ def _steps(data, lr_schedule):
     return steps
 
 
+def encoder_of(model):
+    """The part of ``model`` that computes features: a zoo model's ``encoder`` (a nested layer,
+    or MAE's view of its layers), else ``model`` itself (any single-input Keras model). A
+    ``TypeError`` for anything but a ``keras.Model``."""
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model (a zoo model or an encoder), got "
+                        f"{type(model).__name__}.")
+    try:
+        encoder = model.encoder
+    except (AttributeError, ValueError):  # a plain model, or a zoo class without one
+        return model
+    return encoder if isinstance(encoder, keras.Model) else model
+
+
 def config_fields(cls):
     """The config fields of the zoo model class ``cls``: its constructors' named arguments."""
     import inspect
