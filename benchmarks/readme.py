@@ -19,7 +19,8 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
 BLOCK = re.compile(r"(<!-- include: (\S+) -->\n)(.*?)(<!-- end include -->)", re.S)
-DOCUMENTS = ("README.md", os.path.join("docs", "speed.md"), os.path.join("docs", "mae.md"))
+DOCUMENTS = ("README.md", os.path.join("docs", "speed.md"), os.path.join("docs", "mae.md"),
+             os.path.join("docs", "presets.md"))
 CLI_DOC = os.path.join("docs", "cli.md")
 
 
@@ -95,7 +96,38 @@ def cli_reference():
     return "\n".join(parts) + "\n"
 
 
-GENERATORS = {"speed-summary": speed_summary, "cli-commands": cli_commands}
+PRESETS = os.path.join(ROOT, "keras_ae", "models", "presets")
+
+
+def presets_table():
+    """docs/presets.md's table of the shipped presets, one row each, from their metadata.json."""
+    out = ["| preset | model | trained on | parameters | weights | linear probe, 1,000 labels "
+           "(test accuracy %) | test recon MSE | classifier test error % |",
+           "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    names = sorted(n for n in os.listdir(PRESETS)
+                   if os.path.isfile(os.path.join(PRESETS, n, "metadata.json")))
+    for name in names:
+        with open(os.path.join(PRESETS, name, "metadata.json")) as f:
+            meta = json.load(f)
+        metrics = meta["metrics"]
+        size = os.path.getsize(os.path.join(PRESETS, name, "model.weights.h5")) / 2**20
+
+        def cell(label, pattern):
+            value = next((v for k, v in metrics.items() if k.startswith(label)), None)
+            return "—" if value is None else format(value, pattern)
+
+        out.append(f"| [`{name}`](../keras_ae/models/presets/{name}/README.md) | "
+                   f"`{meta['registered_name']}` | {meta['training']['data']}; "
+                   f"{meta['training']['procedure']} | {meta['parameter_count']:,} | "
+                   f"{size:.1f} MB | {cell('linear-probe', '.1f')} | "
+                   f"{cell('test reconstruction', '.3g')} | {cell('classifier', '.2f')} |")
+    if not names:
+        out.append("| *(none built yet: `python -m benchmarks.presets`)* | | | | | | | |")
+    return "\n".join(out) + "\n"
+
+
+GENERATORS = {"speed-summary": speed_summary, "cli-commands": cli_commands,
+              "presets-table": presets_table}
 
 
 def render(text):

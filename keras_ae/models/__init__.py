@@ -21,6 +21,7 @@ from keras_ae.models.classic import (  # noqa: F401
 )
 from keras_ae.models.drsae import DrSAE, DrSAEPhaseSwitch, LossWeight  # noqa: F401
 from keras_ae.models.mae import MAE  # noqa: F401
+from keras_ae.models.presets import from_preset, list_presets, preset_names, save_preset  # noqa: F401
 from keras_ae.models.registry import build, describe, get, names, register  # noqa: F401
 from keras_ae.models.swwae import SWWAE, GraphAnchor, SWWAESoft, SWWAEWhatOnly  # noqa: F401
 from keras_ae.models.wta import ConvWTA, FCWTA, StackedConvWTA  # noqa: F401
