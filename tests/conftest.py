@@ -20,6 +20,8 @@ ONE_BACKEND = {
     "test_visualize.py": "jax",
     "test_quality_floor.py": "tensorflow",
     "test_monitoring.py": "tensorflow",
+    # spawns its own processes, one per backend
+    "test_distribute.py": "tensorflow",
 }
 
 

@@ -222,11 +222,16 @@ class SWWAE(ZooModel):
     def compile(self, optimizer=None, loss="auto", metrics="auto", **kwargs):
         """Adam and ``SparseCategoricalCrossentropy(ignore_class=-1)``: unlabelled examples
         (label -1) add nothing to the NLL. Under TensorFlow, XLA is on by default (the
-        portable pooling code is several times faster with it; see ``benchmarks/``)."""
+        portable pooling code is several times faster with it; see ``benchmarks/``), except
+        inside a ``tf.distribute`` strategy's scope, where Keras does not compile with XLA
+        (mirrored variables live on several devices)."""
         if isinstance(loss, str) and loss == "auto":
             loss = keras.losses.SparseCategoricalCrossentropy(ignore_class=-1)
         if keras.backend.backend() == "tensorflow":
-            kwargs.setdefault("jit_compile", True)
+            import tensorflow as tf
+
+            if not tf.distribute.has_strategy():
+                kwargs.setdefault("jit_compile", True)
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
     def loss_layers(self):
