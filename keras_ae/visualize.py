@@ -119,15 +119,54 @@ def save_filters(kernel, path, max_filters=128, title=None):
 
 def save_codes_2d(codes, labels, path, title=None):
     """Scatter plot of 2-D codes coloured by label."""
+    return save_code_maps([(title, codes)], labels, path)
+
+
+def save_code_maps(maps, labels, path, title=None):
+    """Scatter plots of 2-D codes side by side, coloured by the same ``labels``: ``maps`` is a
+    list of ``(panel title or None, codes (N, 2))``, e.g. a code-size-2 autoencoder's codes
+    beside PCA's two components of the same images."""
     plt = pyplot()
-    codes = np.asarray(codes)
-    if codes.ndim != 2 or codes.shape[1] != 2:
-        raise ValueError(f"save_codes_2d expects codes of shape (N, 2), got {codes.shape}.")
-    fig, ax = plt.subplots(figsize=(5, 5))
-    sc = ax.scatter(codes[:, 0], codes[:, 1], c=labels, cmap="tab10", s=4)
-    fig.colorbar(sc, ax=ax)
+    if not isinstance(maps, (list, tuple)) or not maps:
+        raise ValueError("maps must be a non-empty list of (title, codes) pairs.")
+    labels = np.asarray(labels)
+    maps = [(name, np.asarray(codes)) for name, codes in maps]
+    for _, codes in maps:
+        if codes.ndim != 2 or codes.shape[1] != 2 or len(codes) != len(labels):
+            raise ValueError(f"each map must hold codes of shape (N, 2) with N = {len(labels)} "
+                             f"labels, got {codes.shape}.")
+    fig, axes = plt.subplots(1, len(maps), figsize=(5.5 * len(maps), 5), squeeze=False)
+    for ax, (name, codes) in zip(axes[0], maps):
+        sc = ax.scatter(codes[:, 0], codes[:, 1], c=labels, cmap="tab10", s=4)
+        if name:
+            ax.set_title(name, fontsize=10)
+    fig.colorbar(sc, ax=list(axes[0]), fraction=0.04 / len(maps), pad=0.03)
     if title:
-        ax.set_title(title)
+        fig.suptitle(title, y=1.03 if any(name for name, _ in maps) else 0.98)
+    return save_figure(fig, path)
+
+
+def save_projections(images, projections, path, ncols=3, title=None):
+    """Images (left) beside their deconvnet projections (right), both tiled ``ncols`` wide in
+    the same order. Each projection is scaled on its own by its largest magnitude, zero at
+    mid-grey (positive lighter, negative darker); the images are drawn as they are (in [0, 1])."""
+    plt = pyplot()
+    images = np.asarray(images, dtype=np.float32)
+    projections = np.asarray(projections, dtype=np.float32)
+    if images.shape != projections.shape or not len(images):
+        raise ValueError(f"images and projections must have one non-empty shape, got "
+                         f"{images.shape} and {projections.shape}.")
+    peak = np.abs(projections.reshape(len(projections), -1)).max(axis=1)
+    scaled = 0.5 + 0.5 * projections / np.maximum(peak, 1e-12).reshape(
+        (-1,) + (1,) * (projections.ndim - 1))
+    fig, axes = plt.subplots(1, 2, figsize=(8, 4.4))
+    for ax, canvas, name in ((axes[0], tile(images, ncols, normalize=None), "images"),
+                             (axes[1], tile(scaled, ncols, normalize=None), "projections")):
+        ax.imshow(np.clip(canvas, 0.0, 1.0), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+        ax.set_title(name, fontsize=9)
+        ax.axis("off")
+    if title:
+        fig.suptitle(title, fontsize=10)
     return save_figure(fig, path)
 
 

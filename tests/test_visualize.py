@@ -71,6 +71,26 @@ def test_save_codes_writes_pictures(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["codes2.png", "codes7.png"]  # no temp left
 
 
+def test_save_code_maps_and_projections(tmp_path):
+    rng = np.random.default_rng(4)
+    labels = np.arange(40) % 4
+    path = visualize.save_code_maps([("a", rng.standard_normal((40, 2))),
+                                     (None, rng.standard_normal((40, 2)))], labels,
+                                    str(tmp_path / "maps.png"), title="two maps")
+    assert open(path, "rb").read(8) == PNG
+    with pytest.raises(ValueError, match=r"codes of shape \(N, 2\) with N = 40 labels, got \(39, 2\)"):
+        visualize.save_code_maps([("a", np.zeros((39, 2)))], labels, str(tmp_path / "bad.png"))
+    with pytest.raises(ValueError, match="maps must be a non-empty list"):
+        visualize.save_code_maps([], labels, str(tmp_path / "bad.png"))
+    images = rng.random((9, 6, 6, 1))
+    path = visualize.save_projections(images, rng.standard_normal((9, 6, 6, 1)),
+                                      str(tmp_path / "proj.png"), title="unit 0")
+    assert open(path, "rb").read(8) == PNG
+    with pytest.raises(ValueError, match="images and projections must have one non-empty shape"):
+        visualize.save_projections(images, images[:8], str(tmp_path / "bad.png"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["maps.png", "proj.png"]
+
+
 def test_save_filters_kernels_and_errors(tmp_path):
     rng = np.random.default_rng(2)
     conv = visualize.save_filters(rng.standard_normal((5, 5, 3, 8)), str(tmp_path / "conv.png"))
