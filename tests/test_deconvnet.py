@@ -8,7 +8,7 @@ import pytest
 
 from keras_ae import models
 from keras_ae.deconvnet import deconvnet_projection, invertible_chain, top_projections
-from keras_ae.layers import MaxPoolWithArgmax2D
+from keras_ae.layers import MaxPoolWithArgmax2D, SoftMaxPoolWithArgmax2D
 
 
 def _same_pad(size, out, kernel, stride):
@@ -125,6 +125,18 @@ def test_one_pooling_unpools_to_the_argmax_positions(pooling):
     for b in range(len(x)):
         assert np.count_nonzero(single[b]) == 1
         assert single[b].max() == pytest.approx(x[b, :6, :6, 2].max())
+
+
+def test_soft_pooling_unpools_to_its_positions():
+    """Soft what-where pooling at a high beta, on values far apart, is hard pooling: the
+    projection through its soft unpooling is NumPy's unpooled map."""
+    inputs = keras.Input((6, 6, 2))
+    model = keras.Model(inputs, SoftMaxPoolWithArgmax2D(1e4, 2, name="pool")(inputs)[0])
+    x = (np.random.default_rng(5).permutation(72) / 72.0).reshape(1, 6, 6, 2).astype("float32")
+    expected = numpy_unpooled_max(x, 2)
+    expected[..., 0] = 0.0
+    np.testing.assert_allclose(deconvnet_projection(model, "pool", 1, x, keep="all"), expected,
+                               atol=1e-5)
 
 
 def receptive_rows(first, last, geometry):
