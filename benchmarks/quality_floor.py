@@ -43,13 +43,14 @@ from benchmarks._common import RESULTS, command_line, machine, timestamp, write_
 PROBE_LABELS = "1000"
 
 
-def parse_model_limits(pairs):
-    """``["conv_wta=20000", ...]`` → ``{"conv_wta": 20000}``."""
+def parse_model_limits(pairs, flag="--model-limit"):
+    """``["conv_wta=20000", ...]`` → ``{"conv_wta": 20000}`` (``flag``: the option named in
+    the error)."""
     limits = {}
     for pair in pairs or []:
         name, sep, value = pair.partition("=")
         if not sep or not name or not value.isdigit() or int(value) < 1:
-            raise ValueError(f"--model-limit expects NAME=N with N >= 1, got {pair!r}.")
+            raise ValueError(f"{flag} expects NAME=N with N >= 1, got {pair!r}.")
         limits[name] = int(value)
     return limits
 
@@ -93,6 +94,30 @@ def _load_split(data_dir, dataset, split, limit):
     return to_float_images(images), labels
 
 
+def train_with_cli(name, epochs, out_dir, data_dir=None, dataset=None, limit=None,
+                   overrides=(), cli_args=()):
+    """Trains ``name`` by ``keras_ae.cli.main(["train", NAME, ...])`` into ``out_dir`` (no
+    export); returns ``(metrics, model, wall_seconds)``: the run's metrics.json, the trained
+    model loaded back from its model.keras, and the command's wall time."""
+    import keras
+
+    from keras_ae import cli
+
+    argv = ["train", name, "--epochs", str(epochs), "--out", out_dir, "--no-export",
+            *(["--data-dir", data_dir] if data_dir else []),
+            *(["--dataset", dataset] if dataset else []),
+            *(["--limit", str(limit)] if limit else []),
+            *[arg for pair in overrides for arg in ("--set", pair)], *cli_args]
+    start = time.time()
+    status = cli.main(argv)
+    wall = time.time() - start
+    if status != 0:
+        raise RuntimeError(f"keras-ae {' '.join(argv)} exited with status {status}.")
+    with open(os.path.join(out_dir, "metrics.json")) as f:
+        metrics = json.load(f)
+    return metrics, keras.saving.load_model(os.path.join(out_dir, "model.keras")), wall
+
+
 def train_and_measure(name, epochs, out_dir, data_dir=None, dataset=None, limit=None,
                       overrides=(), probe=True, probe_pool=5000, cli_args=()):
     """Trains ``name`` through ``keras_ae.cli.main`` into ``out_dir`` and measures it.
@@ -108,22 +133,11 @@ def train_and_measure(name, epochs, out_dir, data_dir=None, dataset=None, limit=
     """
     import keras
 
-    from keras_ae import cli, evaluation
+    from keras_ae import evaluation
 
-    argv = ["train", name, "--epochs", str(epochs), "--out", out_dir, "--no-export",
-            *(["--data-dir", data_dir] if data_dir else []),
-            *(["--dataset", dataset] if dataset else []),
-            *(["--limit", str(limit)] if limit else []),
-            *[arg for pair in overrides for arg in ("--set", pair)], *cli_args]
-    start = time.time()
-    status = cli.main(argv)
-    wall = time.time() - start
-    if status != 0:
-        raise RuntimeError(f"keras-ae {' '.join(argv)} exited with status {status}.")
-    with open(os.path.join(out_dir, "metrics.json")) as f:
-        metrics = json.load(f)
-
-    model = keras.saving.load_model(os.path.join(out_dir, "model.keras"))
+    metrics, model, wall = train_with_cli(name, epochs, out_dir, data_dir=data_dir,
+                                          dataset=dataset, limit=limit, overrides=overrides,
+                                          cli_args=cli_args)
     x_train, y_train = _load_split(data_dir, dataset, "train", limit)
     x_test, y_test = _load_split(data_dir, dataset, "test", limit)
     row = {"model": name, "epochs": epochs, "overrides": list(overrides),

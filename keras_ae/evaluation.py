@@ -615,9 +615,11 @@ def encode_for_probe(model, train_images, test_images, pool_size="auto", output_
 
 def probe_report(model, train_images, train_labels, test_images, test_labels,
                  budgets=("all",), pool_size="auto", stages="top", epochs=30, batch_size=128,
-                 l2="auto", folds=1, shift=0, copies=1, seed=0, verbose=0):
+                 l2="auto", folds=1, shift=0, copies=1, seed=0, verbose=0, encoded=None):
     """Linear probes of ``model``'s features with each label budget (``"all"`` or a count):
-    the features are encoded once, each budget draws its labels with ``seed``. Returns a
+    the features are encoded once (or given: ``encoded``, what :func:`encode_for_probe`
+    returned for these images and settings, so that other measures can share one
+    encoding), each budget draws its labels with ``seed``. Returns a
     JSON-ready dict (what ``keras-ae probe`` prints): ``feature_dim``, ``encode_seconds`` and
     per budget ``test_error_percent``, ``train_error_percent``, ``l2``, ``l2_selection``.
     ``verbose=1`` prints a line as each part ends (encoding, each cross-validation split, each
@@ -631,9 +633,14 @@ def probe_report(model, train_images, train_labels, test_images, test_labels,
             print(f"[probe {time.perf_counter() - started:7.1f}s] {message}", file=sys.stderr,
                   flush=True)
 
-    encoded = encode_for_probe(model, train_images, test_images, pool_size=pool_size,
-                               stages=stages, shift=shift, copies=copies, seed=seed,
-                               progress=say)
+    if encoded is None:
+        encoded = encode_for_probe(model, train_images, test_images, pool_size=pool_size,
+                                   stages=stages, shift=shift, copies=copies, seed=seed,
+                                   progress=say)
+    elif len(encoded["train"]) != len(train_images) or len(encoded["test"]) != len(test_images):
+        raise ValueError(f"encoded holds {len(encoded['train'])} training and "
+                         f"{len(encoded['test'])} test features for {len(train_images)} and "
+                         f"{len(test_images)} images.")
     report = {"train_examples": int(len(train_images)), "test_examples": int(len(test_images)),
               "feature_dim": int(encoded["train"].shape[1]), "pool_size": pool_size,
               "stages": stages, "shift": shift, "copies": check_probe_shift(shift, copies),

@@ -32,7 +32,7 @@ from keras_ae.models.base import encoder_of
 from keras_ae.visualize import pyplot, save_figure, tile
 
 __all__ = ["CodeIndex", "ApproximateIndex", "recall_at_k", "encoder_fingerprint",
-           "precision_at_k", "save_search_picture", "METRICS", "FAISS_KINDS"]
+           "precision_at_k", "majority_vote", "save_search_picture", "METRICS", "FAISS_KINDS"]
 
 METRICS = ("cosine", "euclidean")
 FAISS_KINDS = ("hnsw", "ivf")
@@ -503,6 +503,22 @@ def precision_at_k(query_labels, result_labels):
         raise ValueError(f"result_labels must be (n_queries, k) for {len(query_labels)} "
                          f"queries, got shape {result_labels.shape}.")
     return float(np.mean(result_labels == query_labels))
+
+
+def majority_vote(result_labels):
+    """k-nearest-neighbour classification: the most frequent label among each query's results
+    (``result_labels``: ``(n_queries, k)``, best first); a tie goes to the tied label whose
+    best-ranked result comes first. Returns ``(n_queries,)``."""
+    result_labels = np.asarray(result_labels)
+    if result_labels.ndim != 2 or result_labels.shape[1] < 1:
+        raise ValueError(f"result_labels must be (n_queries, k) with k >= 1, got shape "
+                         f"{result_labels.shape}.")
+    votes = []
+    for row in result_labels:
+        values, first, counts = np.unique(row, return_index=True, return_counts=True)
+        tied = counts == counts.max()
+        votes.append(values[tied][np.argmin(first[tied])])
+    return np.asarray(votes, dtype=result_labels.dtype)
 
 
 def save_search_picture(queries, results, path, query_titles=None, result_titles=None,

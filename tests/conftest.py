@@ -19,6 +19,7 @@ ONE_BACKEND = {
     "test_reproduction.py": "jax",
     "test_visualize.py": "jax",
     "test_quality_floor.py": "tensorflow",
+    "test_leaderboard.py": "jax",
     "test_monitoring.py": "tensorflow",
     # spawns its own processes, one per backend
     "test_distribute.py": "tensorflow",
