@@ -29,8 +29,8 @@ maps max-pooled to about a 4×4 grid, as every probe of the package pools them) 
   encoder's flattened output), the parameter count (whole model and encoder) and the training
   wall time of the run.
 
-Training time per epoch on each backend is measured apart (before the board, or afterwards
-with ``--timing-only``, which adds it to an existing ``<out-name>.json``): in one subprocess
+Training time per epoch on each backend is measured apart (before the board, or on its own
+with ``--timing-only`` into ``<out-name>.timing.json``, which the board's files take in): in one subprocess
 per backend (``KERAS_BACKEND`` set), each model is trained by its own ``fit_procedure`` as the
 CLI trains it, for 2 epochs of ``--timing-images`` images; the second epoch (of every stage, for
 the greedy stacks), without the first's tracing/compilation, is scaled to the board's
@@ -51,6 +51,7 @@ import numpy as np
 
 from benchmarks._common import (BACKENDS, RESULTS, command_line, machine, run_in_backend,
                                 timestamp, write_report)
+from keras_ae.reporting import write_whole
 from benchmarks.quality_floor import _load_split, code_size, parse_model_limits, train_with_cli
 
 #: the board's families, in table order, with the ``keras-ae train`` flags that keep them
@@ -384,6 +385,11 @@ def plot(record, path):
 
 
 def write(stem, record):
+    """Writes ``stem``.json, .md and .png; a timing measured apart (``stem``.timing.json, by
+    ``--timing-only``) is merged in."""
+    if "timing" not in record and os.path.exists(stem + ".timing.json"):
+        with open(stem + ".timing.json") as f:
+            record = {**record, **json.load(f)}
     write_report(stem, record, markdown(record), indent=2, echo=False)
     if any("failed" not in row for row in record["rows"]):
         plot(record, stem + ".png")
@@ -440,8 +446,11 @@ def parser():
                    help="backends to time an epoch on (none: skip the timing)")
     p.add_argument("--timing-images", type=int, default=512)
     p.add_argument("--timing-only", action="store_true",
-                   help="only time the models of results/OUT-NAME.json on --timing-backends "
-                        "and add it there (the board itself untouched)")
+                   help="only time --models on --timing-backends, into "
+                        "results/OUT-NAME.timing.json, merged into the board's files")
+    p.add_argument("--render", action="store_true",
+                   help="only rewrite results/OUT-NAME.md and .png from its .json (and "
+                        ".timing.json)")
     p.add_argument("--out-name", default="leaderboard")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     return p
@@ -472,17 +481,18 @@ def main(argv=None):
     import keras
 
     stem = os.path.join(RESULTS, args.out_name)
-    if args.timing_only:
-        try:
+    if args.timing_only or args.render:
+        if args.timing_only:  # a file of its own: a board may still be writing its JSON
+            timed = {}
+            add_timing(timed, args, [n for n in args.models if n not in BASELINES], argv)
+            write_whole({stem + ".timing.json": json.dumps(timed, indent=2)})
+        if os.path.exists(stem + ".json"):
             with open(stem + ".json") as f:
                 record = json.load(f)
-        except (OSError, ValueError) as e:
-            raise ValueError(f"--timing-only: no board to add the timing to: {e}") from None
-        trained = [name for name in dict.fromkeys(row["model"] for row in record["rows"])
-                   if name not in BASELINES]
-        add_timing(record, args, trained, argv)
-        write(stem, record)
-        print(markdown(record))
+            write(stem, record)
+            print(markdown(record))
+        elif args.render:
+            raise ValueError(f"--render: no board {stem}.json to render.")
         return 0
     x_train, y_train = _load_split(args.data_dir, args.dataset, "train", args.limit)
     x_test, y_test = _load_split(args.data_dir, args.dataset, "test", args.limit)
