@@ -17,7 +17,8 @@ import warnings
 __version__ = "0.1.0"
 
 _MODULES = ("catalog", "checks", "cli", "data", "evaluation", "export", "layers", "models", "ops",
-            "reporting", "reproduction", "search", "testing", "training", "tuning", "visualize")
+            "reporting", "reproduction", "search", "testing", "text", "training", "tuning",
+            "visualize")
 __all__ = list(_MODULES)
 
 

@@ -23,6 +23,8 @@ MODELS = {
     "swwae": ("swwae", "stacked what-where autoencoder: unpooling decoder, classifier head"),
     "swwae_soft": ("swwae", "SWWAE with soft what-where pooling"),
     "swwae_what_only": ("swwae", "SWWAE without 'where': upsampling decoder (ablation)"),
+    "text_autoencoder": ("text", "document autoencoder on bag-of-words / TF-IDF vectors: codes for "
+                                 "retrieval"),
 }
 
 

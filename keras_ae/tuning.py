@@ -98,6 +98,9 @@ SPACES = {
             "mask_ratio": ("float", 0.5, 0.9, False),
             "decoder_depth": ("int", 1, 4),
             LEARNING_RATE: _rate()},
+    "text_autoencoder": {"hidden_units": ("choice", [[250, 125], [500, 250, 125]]),
+                         "code_size": ("choice", [10, 32, 128]),
+                         LEARNING_RATE: _rate()},
 }
 
 _KINDS = {"choice": 2, "float": 4, "int": 3}

@@ -35,7 +35,9 @@ def _parts(row):
 def test_one_row_per_model_of_the_table():
     assert len(IDS) == len(set(IDS))
     assert IDS == [r["model"] for r in ROWS]  # one row per model, named after it
-    assert set(IDS) == set(catalog.names()) - {"swwae_soft"}  # swwae_soft has no results yet
+    # swwae_soft has no results yet; text_autoencoder is no image model (its results:
+    # benchmarks/text_retrieval.py, docs/text.md)
+    assert set(IDS) == set(catalog.names()) - {"swwae_soft", "text_autoencoder"}
     for r in ROWS:
         assert os.path.isfile(os.path.join(ROOT, r["docs"]))
 
