@@ -10,6 +10,8 @@
     keras-ae probe runs/conv/model.keras --dataset mnist --labels all 1000 100 --l2 auto
     keras-ae probe runs/wta/model.keras --dataset mnist --labels 100 --shift 2 --copies 2
     keras-ae plot runs/conv/model.keras --dataset mnist --out runs/conv/plots
+    keras-ae plot codes runs/dense2/model.keras --dataset mnist --out runs/dense2/plots
+    keras-ae plot deconvnet runs/swwae/model.keras --layer conv_1 --units 0 1 2 --out runs/swwae/plots
     keras-ae search runs/conv/model.keras --index mnist --queries 100 --k 10 --out runs/conv/search
     keras-ae tune fc_wta --trials 10 --objective probe_accuracy --labels 1000 --out runs/tune
     keras-ae train fc_wta --config runs/tune/best_config.json --epochs 20
@@ -97,6 +99,17 @@ def _load_split(args, split):
 def cmd_list(args):
     from keras_ae import catalog
 
+    if args.presets:
+        from keras_ae.models.presets import list_presets
+
+        shipped = list_presets()
+        if not shipped:
+            print("no presets shipped with this installation")
+        width = max((len(n) for n in shipped), default=0)
+        for name, meta in shipped.items():
+            print(f"{name:<{width}}  {meta['registered_name']:<16}  "
+                  f"{meta['parameter_count']:>9,} params  {meta['description']}")
+        return 0
     width = max(len(n) for n in catalog.names())
     for name in catalog.names():
         family, description = catalog.MODELS[name]
@@ -127,6 +140,30 @@ def _check_procedure_flags(cls, args):
 
 
 def cmd_train(args):
+    import contextlib
+
+    with contextlib.ExitStack() as scope:  # --distribute's, for building and fitting the model
+        return _train(args, scope)
+
+
+def _distribute(args, scope):
+    """Enters ``scope`` into data-parallel training (:func:`keras_ae.training.data_parallel`)
+    and says how each batch splits; the replica count."""
+    import keras
+
+    from keras_ae.training import check_global_batch, data_parallel
+
+    replicas = scope.enter_context(data_parallel())
+    check_global_batch(args.batch_size, replicas, name="--batch-size")
+    if args.validation_size % replicas:  # its last batch too must split evenly (JAX)
+        raise CLIError(f"--validation-size must be a multiple of the {replicas} replicas with "
+                       f"--distribute, got {args.validation_size}")
+    print(f"--distribute: {replicas} replica(s) ({keras.backend.backend()} backend); each global "
+          f"batch of {args.batch_size} splits into {args.batch_size // replicas} per replica")
+    return replicas
+
+
+def _train(args, scope):
     from keras_ae import models
     from keras_ae.reporting import check_writable_folder
 
@@ -164,6 +201,7 @@ def cmd_train(args):
         raise CLIError(f"--set: {e}") from None
     overrides = {**from_file, **overrides}  # --set wins over the file
     _check_procedure_flags(cls, args)
+    replicas = _distribute(args, scope) if args.distribute else 1
     x_train, y_train = _load_split(args, "train")
     x_test, y_test = _load_split(args, "test")
     held = args.validation_size
@@ -215,6 +253,7 @@ def cmd_train(args):
                                   checkpoint_dir=args.checkpoint_dir, callbacks=callbacks,
                                   verbose=1, **options)
     seconds = time.time() - start
+    scope.close()  # predictions after it need not split evenly across the devices
 
     save_whole(model, os.path.join(out, "model.keras"))
     _atomic_json(history, os.path.join(out, "history.json"))
@@ -224,6 +263,7 @@ def cmd_train(args):
         "epochs": args.epochs, "procedure": procedure, "labels_kept": args.labels,
         "learning_rate": args.learning_rate, "lr_schedule": args.lr_schedule,
         "batch_size": args.batch_size, "shift": args.shift,
+        "replicas": replicas,
         "train_examples": int(len(x_train)),
         "train_seconds": round(seconds, 2),
         "validation_examples": held,
@@ -407,16 +447,30 @@ def _filter_kernel(model):
     return None, "the encoder has no dense or conv kernel"
 
 
+#: What ``plot`` draws: everything a model has (the default), the code map alone, or deconvnet
+#: projections of chosen units.
+PLOT_KINDS = ("all", "codes", "deconvnet")
+
+
 def cmd_plot(args):
     from keras_ae.reporting import check_writable_folder
 
     if args.examples < 1:
         raise CLIError(f"--examples must be >= 1, got {args.examples}")
+    if args.what != "deconvnet":
+        given = [flag for flag, value in (("--layer", args.layer), ("--units", args.units),
+                                          ("--top", args.top), ("--keep", args.keep))
+                 if value is not None]
+        if given:
+            raise CLIError(f"{', '.join(given)} apply to `plot deconvnet` only")
     out = check_writable_folder(args.out, name="--out")
+    if args.what == "deconvnet":
+        return _plot_deconvnet(args, out)
 
     from keras_ae import evaluation, visualize
 
-    model = _load_zoo_model(args.model_file)
+    # the code map needs only an encoder (any Keras model); the rest, a zoo model
+    model = _load_model(args.model_file) if args.what == "codes" else _load_zoo_model(args.model_file)
     x, y = _load_split(args, args.split)
     _check_images_fit(model, x)
     x, y = x[: args.examples], y[: args.examples]
@@ -429,24 +483,55 @@ def cmd_plot(args):
         except ValueError as e:  # nothing of that kind to draw: say why
             skipped[key] = str(e).splitlines()[0]
 
-    if model.reconstructs:
-        n = min(16, len(x))
-        draw("reconstructions", lambda path: visualize.save_reconstructions(
-            model.reconstruction_target(x[:n]), model.reconstruct(x[:n]), path,
-            title=f"{name}: inputs and reconstructions"))
-    kernel, source = _filter_kernel(model)
-    if kernel is None:
-        skipped["filters"] = source
-    else:
-        draw("filters", lambda path: visualize.save_filters(
-            kernel, path, title=f"{name}: filters ({source})"))
+    if args.what == "all":
+        if model.reconstructs:
+            n = min(16, len(x))
+            draw("reconstructions", lambda path: visualize.save_reconstructions(
+                model.reconstruction_target(x[:n]), model.reconstruct(x[:n]), path,
+                title=f"{name}: inputs and reconstructions"))
+        kernel, source = _filter_kernel(model)
+        if kernel is None:
+            skipped["filters"] = source
+        else:
+            draw("filters", lambda path: visualize.save_filters(
+                kernel, path, title=f"{name}: filters ({source})"))
     features = evaluation.extract_features(model, x)
     draw("codes", lambda path: visualize.save_codes(
         features, y, path, title=f"{name}: codes of {len(x)} {args.split} images"))
-    analysis = model.save_analysis(x, y, out)  # the family's own pictures (DrSAE's units)
-    written.update(analysis["files"])
-    skipped.update(analysis["skipped"])
+    if args.what == "all":
+        analysis = model.save_analysis(x, y, out)  # the family's own pictures (DrSAE's units)
+        written.update(analysis["files"])
+        skipped.update(analysis["skipped"])
     print(json.dumps({"files": written, "skipped": skipped}, indent=2, sort_keys=True))
+    return 0
+
+
+def _plot_deconvnet(args, out):
+    """``plot deconvnet``: for each unit of ``--layer``, its ``--top`` strongest images of the
+    split beside their deconvnet projections (:mod:`keras_ae.deconvnet`), one PNG a unit."""
+    if args.layer is None:
+        raise CLIError("plot deconvnet needs --layer (a conv or pooling layer of the encoder)")
+    top = 9 if args.top is None else args.top
+    if top < 1:
+        raise CLIError(f"--top must be >= 1, got {top}")
+
+    from keras_ae import deconvnet, visualize
+
+    model = _load_model(args.model_file)  # any conv net, not only the zoo's
+    x, _ = _load_split(args, args.split)
+    _check_images_fit(model, x)
+    x = x[: args.examples]
+    units = [0] if args.units is None else args.units
+    found = deconvnet.top_projections(model, args.layer, units, x, k=top,
+                                      keep=args.keep or "max", batch_size=args.batch_size)
+    written = {}
+    for result in found:
+        key = f"deconvnet_{args.layer}_unit{result['unit']}"
+        written[key] = visualize.save_projections(
+            x[result["indices"]], result["projections"], os.path.join(out, f"{key}.png"),
+            title=f"{args.layer}, unit {result['unit']}: top {len(result['indices'])} of "
+                  f"{len(x)} {args.split} images")
+    print(json.dumps({"files": written, "skipped": {}}, indent=2, sort_keys=True))
     return 0
 
 
@@ -613,7 +698,10 @@ def build_parser():
     parser = _Parser(prog="keras-ae", description="Train, evaluate and export keras-ae models.")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
-    sub.add_parser("list", help="list the registered models")
+    listing = sub.add_parser("list", help="list the registered models (or the presets)")
+    listing.add_argument("--presets", action="store_true",
+                         help="list the pretrained presets shipped with the package "
+                              "(keras_ae.models.from_preset(NAME))")
 
     def data_args(p):
         p.add_argument("--dataset", default=None,
@@ -668,6 +756,11 @@ def build_parser():
                        help="log to TensorBoard in DIR: Keras's scalars (loss, val_loss, metrics) "
                             "and, each epoch, every add_loss term, reconstructions and the first "
                             "conv layer's filters of 8 fixed images (docs/monitoring.md)")
+    train.add_argument("--distribute", action="store_true",
+                       help="data-parallel over every local device (GPUs, else CPUs): "
+                            "tf.distribute.MirroredStrategy on tensorflow, "
+                            "keras.distribution.DataParallel on jax, none on torch; "
+                            "--batch-size is the global batch (docs/distributed.md)")
     for option, (users, text) in PROCEDURE_OPTIONS.items():
         train.add_argument(f"--{option.replace('_', '-')}", type=int, default=None,
                            help=f"{users}: {text}")
@@ -715,13 +808,33 @@ def build_parser():
                         help="with --serving-dir: the version (default: the next free one; an "
                              "existing version is never overwritten)")
 
-    plot = sub.add_parser("plot", help="draw a saved model's reconstructions, filters and codes")
+    plot = sub.add_parser(
+        "plot", help="draw a saved model's reconstructions, filters and codes",
+        description="Draw a saved model's pictures as PNG files: everything it has (all), its "
+                    "code map alone (codes), or deconvnet projections of a conv or pooling "
+                    "layer's units (deconvnet; docs/visualize.md).")
+    plot.add_argument("what", nargs="?", choices=PLOT_KINDS, default="all",
+                      help="all (default): every picture the model has; codes: the codes of "
+                           "--split on two axes (PCA unless the code size is 2), coloured by "
+                           "label; "
+                           "deconvnet: each --units' strongest images beside their projections")
     plot.add_argument("model_file")
     data_args(plot)
     plot.add_argument("--split", default="test")
     plot.add_argument("--examples", type=int, default=2000,
-                      help="images encoded for the codes picture (and DrSAE's unit analysis)")
+                      help="images encoded for the codes picture (and DrSAE's unit analysis), "
+                           "or searched for each unit's strongest (deconvnet)")
     plot.add_argument("--out", default="plots", help="output folder for the PNG files")
+    plot.add_argument("--layer", default=None,
+                      help="deconvnet: the conv or pooling layer of the encoder whose units to "
+                           "project (e.g. swwae's conv_1 or pool_1)")
+    plot.add_argument("--units", type=int, nargs="+", default=None, metavar="UNIT",
+                      help="deconvnet: the channels of --layer to draw (default 0), a PNG each")
+    plot.add_argument("--top", type=int, default=None,
+                      help="deconvnet: how many of the strongest images to project (default 9)")
+    plot.add_argument("--keep", choices=["max", "all"], default=None,
+                      help="deconvnet: project the unit's strongest position in each image "
+                           "(max, default, as Zeiler & Fergus) or its whole map (all)")
 
     probe = sub.add_parser("probe", help="linear-probe a saved model's encoder features")
     probe.add_argument("model_file")

@@ -336,6 +336,54 @@ def test_plot_refuses_what_it_cannot_draw(bars_folder, tmp_path, capsys):
     assert "--examples must be >= 1, got 0" in capsys.readouterr().err
 
 
+def test_plot_codes_draws_the_code_map_alone(bars_folder, tmp_path, capsys):
+    """`plot codes` writes only codes.png, for a zoo model or any encoder saved alone."""
+    import keras
+
+    from keras_ae import models
+
+    model = models.build("dense_autoencoder", input_shape=[16, 16, 1], hidden_units=[8],
+                         code_size=2)
+    for name, saved in (("zoo", model), ("encoder", model.encoder)):
+        model_file = str(tmp_path / f"{name}.keras")
+        saved.save(model_file)
+        out = tmp_path / f"plots_{name}"
+        assert cli.main(["plot", "codes", model_file, "--dataset", bars_folder, "--out",
+                         str(out)]) == 0
+        report = json.loads(capsys.readouterr().out)
+        assert report == {"files": {"codes": str(out / "codes.png")}, "skipped": {}}
+        assert os.listdir(out) == ["codes.png"]
+        assert open(out / "codes.png", "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    keras.backend.clear_session()
+
+
+def test_plot_deconvnet_draws_each_unit(bars_folder, tmp_path, capsys):
+    from keras_ae import models
+
+    model_file = str(tmp_path / "swwae.keras")
+    models.build("swwae", input_shape=[16, 16, 1], filters=[3, 4], head_units=[],
+                 num_classes=3).save(model_file)
+    out = tmp_path / "plots"
+    assert cli.main(["plot", "deconvnet", model_file, "--layer", "pool_1", "--units", "0", "3",
+                     "--top", "4", "--dataset", bars_folder, "--out", str(out)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert sorted(report["files"]) == ["deconvnet_pool_1_unit0", "deconvnet_pool_1_unit3"]
+    assert sorted(os.listdir(out)) == ["deconvnet_pool_1_unit0.png", "deconvnet_pool_1_unit3.png"]
+    for path in report["files"].values():
+        assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    base = ["plot", "deconvnet", model_file, "--dataset", bars_folder, "--out", str(out)]
+    assert cli.main(base) == 2
+    assert "plot deconvnet needs --layer" in capsys.readouterr().err
+    assert cli.main(base + ["--layer", "conv_9"]) == 1
+    assert "layer_name 'conv_9' is not a layer of 'encoder'" in capsys.readouterr().err
+    assert cli.main(base + ["--layer", "conv_1", "--units", "4"]) == 1
+    assert "an int in [0, 4), got 4" in capsys.readouterr().err
+    assert cli.main(["plot", model_file, "--layer", "conv_1", "--dataset", bars_folder]) == 2
+    assert "--layer apply to `plot deconvnet` only" in capsys.readouterr().err
+    assert cli.main(["plot", "filters", model_file]) == 2
+    assert "invalid choice: 'filters'" in capsys.readouterr().err
+
+
 def test_train_resumes_from_its_checkpoint(bars_folder, tmp_path, capsys):
     """Rerun with more --epochs and the same --checkpoint-dir, `train` continues after the saved
     epochs: only the new epochs run, the history keeps the old ones, and the optimizer has taken

@@ -105,6 +105,45 @@ def test_data_parallel_refused_on_torch():
     assert "on the torch backend" in message
 
 
+def _train_argv(out):
+    return ["train", "fc_wta", "--epochs", "1", "--limit", "256", "--batch-size", "64",
+            "--distribute", "--no-export", "--out", out, "--set", "hidden_units=64"]
+
+
+def _check_run(result, out):
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "--distribute: 2 replica(s)" in result.stdout
+    with open(os.path.join(out, "metrics.json")) as f:
+        metrics = json.load(f)
+    with open(os.path.join(out, "history.json")) as f:
+        history = json.load(f)
+    assert metrics["replicas"] == 2 and metrics["batch_size"] == 64
+    assert np.isfinite(history["loss"][0]) and 0 < metrics["test"]["reconstruction_mse"] < 1
+    assert os.path.isfile(os.path.join(out, "model.keras"))
+
+
+def test_cli_distribute_tensorflow(tmp_path):
+    out = str(tmp_path / "run")
+    _check_run(_run("tensorflow", WORKER, "cli", *_train_argv(out)), out)
+
+
+def test_cli_distribute_jax(tmp_path):
+    out = str(tmp_path / "run")
+    _check_run(_run("jax", "-m", "keras_ae.cli", *_train_argv(out)), out)
+
+
+def test_cli_distribute_refused_on_torch(tmp_path):
+    out = str(tmp_path / "run")
+    result = _run("torch", "-m", "keras_ae.cli", *_train_argv(out))
+    assert result.returncode != 0
+    message = result.stderr.strip().splitlines()[-1]
+    assert message.startswith("keras-ae: error: data-parallel training (--distribute) needs")
+    for supported in ("tensorflow", "tf.distribute.MirroredStrategy", "jax",
+                      "keras.distribution.DataParallel", "torch backend"):
+        assert supported in message
+    assert not os.path.exists(os.path.join(out, "metrics.json"))
+
+
 @pytest.mark.parametrize("batch_size, replicas, expected", [
     (3, 2, "multiple of 2, got 3"),
     (0, 1, "positive int, got 0"),
