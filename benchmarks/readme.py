@@ -20,7 +20,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
 BLOCK = re.compile(r"(<!-- include: (\S+) -->\n)(.*?)(<!-- end include -->)", re.S)
 DOCUMENTS = ("README.md", os.path.join("docs", "speed.md"), os.path.join("docs", "mae.md"),
-             os.path.join("docs", "presets.md"))
+             os.path.join("docs", "presets.md"), os.path.join("docs", "text.md"))
 CLI_DOC = os.path.join("docs", "cli.md")
 
 
