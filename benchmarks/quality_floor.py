@@ -119,7 +119,7 @@ def train_with_cli(name, epochs, out_dir, data_dir=None, dataset=None, limit=Non
 
 
 def train_and_measure(name, epochs, out_dir, data_dir=None, dataset=None, limit=None,
-                      overrides=(), probe=True, probe_pool=5000, cli_args=()):
+                      overrides=(), probe=True, probe_pool=5000, cli_args=(), on_model=None):
     """Trains ``name`` through ``keras_ae.cli.main`` into ``out_dir`` and measures it.
 
     Args:
@@ -127,6 +127,8 @@ def train_and_measure(name, epochs, out_dir, data_dir=None, dataset=None, limit=
         probe: fit the 1,000-label probe (skipped: ``probe_accuracy_percent`` is ``None``).
         probe_pool: the probe draws its labels from the first ``probe_pool`` training images.
         cli_args: further ``train`` flags.
+        on_model: called as ``on_model(model, row)`` with the trained model and its row before
+            the Keras session is cleared (``benchmarks.presets`` saves it there).
 
     Returns:
         a JSON-ready dict: the table's row.
@@ -163,6 +165,8 @@ def train_and_measure(name, epochs, out_dir, data_dir=None, dataset=None, limit=
         row["probe_accuracy_percent"] = 100.0 - result["test_error_percent"]
         row["probe_feature_dim"] = report["feature_dim"]
         row["probe_seconds"] = round(time.time() - start, 1)
+    if on_model is not None:
+        on_model(model, row)
     keras.backend.clear_session()
     return row
 
