@@ -75,6 +75,8 @@ NOT_ON_BOARD = {
                   "add it with --models",
     "swwae_what_only": "an ablation of swwae (no 'where': upsampling decoder), not a family of "
                        "its own; add it with --models",
+    "text_autoencoder": "encodes bag-of-words vectors of documents, not images "
+                        "(docs/text.md measures its retrieval)",
 }
 #: reference encoders that need no training
 BASELINES = ("pixels", "pca")
@@ -333,7 +335,9 @@ def markdown(record):
               + (f" s/epoch per backend: one epoch on {record['timing_images']} images (the last "
                  f"of 2 epochs of the model's own `fit_procedure`, so without the first epoch's "
                  f"tracing), extrapolated to {record['train_images']} images; greedy stacks: one epoch "
-                 "of every stage plus one end to end." if timing_backends else "")
+                 "of every stage plus one end to end. A few batches timed on a shared machine: "
+                 "rough (set the TensorFlow column against the train time, which covers the "
+                 "whole run and every epoch)." if timing_backends else "")
               + (" Timed by `{command}` ({machine}; {date}; {seconds:.0f} s).".format(
                   **record["timing_run"]) if "timing_run" in record else ""), "",
               "| model | procedure | passes | code size | features | parameters (encoder) "
@@ -384,15 +388,26 @@ def plot(record, path):
     save_figure(fig, path)
 
 
+def not_on_board(models):
+    """``{name: why}`` for every registered model not in ``models``."""
+    from keras_ae import catalog
+
+    return {name: NOT_ON_BOARD.get(name, "not asked for (--models)" if name in BOARD
+                                   else "not on the board's list (benchmarks.leaderboard.BOARD); "
+                                        "add it with --models if it takes images")
+            for name in catalog.names() if name not in models}
+
+
 def write(stem, record):
-    """Writes ``stem``.json, .md and .png; a timing measured apart (``stem``.timing.json, by
-    ``--timing-only``) is merged in."""
+    """Writes ``stem``.json, .md and .png and returns what it wrote: ``record`` with a timing
+    measured apart (``stem``.timing.json, by ``--timing-only``) merged in."""
     if "timing" not in record and os.path.exists(stem + ".timing.json"):
         with open(stem + ".timing.json") as f:
             record = {**record, **json.load(f)}
     write_report(stem, record, markdown(record), indent=2, echo=False)
     if any("failed" not in row for row in record["rows"]):
         plot(record, stem + ".png")
+    return record
 
 
 # ------------------------------------------------------------------------ command line
@@ -489,16 +504,15 @@ def main(argv=None):
         if os.path.exists(stem + ".json"):
             with open(stem + ".json") as f:
                 record = json.load(f)
-            write(stem, record)
-            print(markdown(record))
+            # the registry as it is now: a model registered since the board ran is listed too
+            record["not_on_board"] = not_on_board({row["model"] for row in record["rows"]})
+            print(markdown(write(stem, record)))
         elif args.render:
             raise ValueError(f"--render: no board {stem}.json to render.")
         return 0
     x_train, y_train = _load_split(args.data_dir, args.dataset, "train", args.limit)
     x_test, y_test = _load_split(args.data_dir, args.dataset, "test", args.limit)
     splits = (x_train, y_train, x_test, y_test)
-    from keras_ae import catalog
-
     record = {
         "command": command_line(argv, keras.backend.backend()), "machine": machine(),
         "date": timestamp(), "backend": keras.backend.backend(),
@@ -506,11 +520,7 @@ def main(argv=None):
         "limit": args.limit, "train_images": int(len(x_train)), "test_images": int(len(x_test)),
         "epochs": args.epochs, "seeds": args.seeds, "k": args.k,
         "pca_components": args.pca_components, "budgets": list(BUDGETS),
-        "not_on_board": {name: NOT_ON_BOARD.get(name, "not asked for (--models)" if name in BOARD
-                                                else "not on the board's list "
-                                                     "(benchmarks.leaderboard.BOARD); add it "
-                                                     "with --models if it takes images")
-                         for name in catalog.names() if name not in args.models},
+        "not_on_board": not_on_board(args.models),
         "rows": [], "wall_seconds": 0.0}
     start = time.time()
     if args.timing_backends:  # first, so that a board cut short keeps it
@@ -530,8 +540,7 @@ def main(argv=None):
             record["wall_seconds"] = round(time.time() - start, 1)
             write(stem, record)
     record["wall_seconds"] = round(time.time() - start, 1)
-    write(stem, record)
-    print(markdown(record))
+    print(markdown(write(stem, record)))
     return 0
 
 
