@@ -372,19 +372,21 @@ def plot(record, path):
     from keras_ae.visualize import pyplot, save_figure
 
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for name, s in summary(record["rows"]).items():
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    stats = summary(record["rows"])
+    colors = plt.get_cmap("tab20")(np.linspace(0, 1, 20))
+    for number, (name, s) in enumerate(stats.items()):
         budgets = [b for b in BUDGETS if s[b] is not None]
         x = [s[f"{b}_labels"] for b in budgets]
         ax.errorbar(x, [s[b][0] for b in budgets], yerr=[s[b][1] for b in budgets],
-                    marker="o", capsize=3, label=name,
+                    marker="o", capsize=3, label=name, color=colors[number % 20],
                     linestyle="--" if name in BASELINES else "-")
     ax.set_xscale("log")
     ax.set_xlabel("training labels (log scale)")
     ax.set_ylabel("linear-probe test accuracy (%)")
     ax.set_title(f"{record['epochs']} epoch(s), {record['train_images']} training images")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     save_figure(fig, path)
 
 
