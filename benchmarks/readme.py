@@ -126,8 +126,18 @@ def presets_table():
     return "\n".join(out) + "\n"
 
 
+def models_table():
+    """The README's models table: benchmarks/results/models_table.md without its list of
+    results files (the file itself links them)."""
+    with open(os.path.join(RESULTS, "models_table.md")) as f:
+        text = f.read()
+    table = text.split("Results files (in `benchmarks/results/`):")[0].rstrip("\n")
+    return (table + "\n\nThe results files behind each row: "
+            "[`benchmarks/results/models_table.md`](benchmarks/results/models_table.md).\n")
+
+
 GENERATORS = {"speed-summary": speed_summary, "cli-commands": cli_commands,
-              "presets-table": presets_table}
+              "presets-table": presets_table, "models-table": models_table}
 
 
 def render(text):
