@@ -136,8 +136,44 @@ def models_table():
             "[`benchmarks/results/models_table.md`](benchmarks/results/models_table.md).\n")
 
 
-GENERATORS = {"speed-summary": speed_summary, "cli-commands": cli_commands,
-              "presets-table": presets_table, "models-table": models_table}
+def leaderboard_summary():
+    """The README's leaderboard: one line per model of benchmarks/results/leaderboard_mnist.json
+    (mean ± std over its seeds), best 1,000-label probe first, with its provenance (seconds per
+    epoch per backend: docs/leaderboard.md)."""
+    from benchmarks.leaderboard import _pm, summary
+
+    record = _load("leaderboard_mnist")
+    stats = sorted(summary(record["rows"]).items(),
+                   key=lambda item: -(item[1]["1000"] or (0, 0))[0])
+    out = [f"{record['train_images']:,} training / {record['test_images']:,} test images, "
+           f"{record['epochs']} epochs, no labels while training; `{record['command']}` "
+           f"({record['machine']}; {record['date']}; {record['wall_seconds'] / 60:.0f} min).", "",
+           "| model | seeds | probe acc. %: 100 / 1,000 / all labels | 10-NN acc. % | P@10 % "
+           "| recon MSE | parameters |",
+           "| --- | --- | --- | ---: | ---: | ---: | ---: |"]
+    for name, s in stats:
+        probes = " / ".join(_pm(s[b]) if s[b] is not None else "—" for b in ("100", "1000", "all"))
+        cells = [f"`{name}`", ", ".join(map(str, s["seeds"])), probes, _pm(s["knn"]),
+                 _pm(s["precision"]), _pm(s["mse"], ".4f"), f"{s['first']['parameters']:,}"]
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"
+
+
+def quality_floor_summary():
+    """The README's quality floor: the table of benchmarks/results/quality_floor.md with its
+    command and date; the notes stay in that file, linked."""
+    with open(os.path.join(RESULTS, "quality_floor.md")) as f:
+        lines = f.read().splitlines()
+    command = next(line for line in lines if line.startswith("Command:")).rstrip()
+    date = next(line for line in lines if line.startswith("Date:")).rstrip()
+    table = [line for line in lines if line.startswith("|")]
+    return "\n".join([f"{command} {date}. Notes, later reruns and machine: "
+                      "[`quality_floor.md`](benchmarks/results/quality_floor.md).", "", *table]) + "\n"
+
+
+GENERATORS = {"quality-floor-summary": quality_floor_summary, "speed-summary": speed_summary, "cli-commands": cli_commands,
+              "presets-table": presets_table, "models-table": models_table,
+              "leaderboard-summary": leaderboard_summary}
 
 
 def render(text):
