@@ -244,8 +244,10 @@ class StackProcedure:
         checks.positive_int("epochs", epochs)
         fine_tune_epochs = self._fine_tune_epochs(epochs, fine_tune_epochs)
         checks.non_negative_int("fine_tune_epochs", fine_tune_epochs)
-        tune = (f"{fine_tune_epochs} end-to-end epoch(s)" if fine_tune_epochs else
-                "no end-to-end fine-tuning")
+        frozen = getattr(self, "fine_tune_trains", "all") == "decoders"
+        tune = ("no end-to-end fine-tuning" if not fine_tune_epochs else
+                f"{fine_tune_epochs} end-to-end epoch(s) of the decoders (encoder frozen)"
+                if frozen else f"{fine_tune_epochs} end-to-end epoch(s)")
         return {"kind": "greedy", "epochs_per_stage": epochs, "fine_tune_epochs": fine_tune_epochs,
                 "description": f"greedily, {epochs} epoch(s) per stage, then {tune}"}
 
