@@ -34,16 +34,6 @@ from benchmarks._common import RESULTS, command_line, machine, timestamp, write_
 BUDGETS = ["100", "1000", "all"]
 
 
-def _parse_sets(pairs):
-    config = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise ValueError(f"--set expects FIELD=VALUE, got {pair!r}")
-        config[key] = json.loads(value)
-    return config
-
-
 def fine_tune(mae, x, y, x_test, y_test, labels, epochs, seed, batch_size=128):
     """Trains ``mae.classifier`` end to end on ``labels`` balanced labelled examples (``"all"``:
     every one) for ``epochs`` (at least 300 steps), Adam 1e-3 cosine-annealed; returns the test
@@ -92,7 +82,9 @@ def main(argv=None):
     from keras_ae.data import load_arrays, make_dataset, to_float_images
     from keras_ae.evaluation import probe_report
 
-    overrides = _parse_sets(args.set)
+    from keras_ae.cli import _parse_overrides  # the CLI's --set parsing (JSON values)
+
+    overrides = _parse_overrides(args.set)
     x, y = load_arrays(args.dataset, "train", data_dir=args.data_dir)
     x_test, y_test = load_arrays(args.dataset, "test", data_dir=args.data_dir)
     x, x_test = to_float_images(x), to_float_images(x_test)
