@@ -21,7 +21,7 @@ RESULTS = os.path.join(ROOT, "benchmarks", "results")
 BLOCK = re.compile(r"(<!-- include: (\S+) -->\n)(.*?)(<!-- end include -->)", re.S)
 DOCUMENTS = ("README.md", os.path.join("docs", "speed.md"), os.path.join("docs", "mae.md"),
              os.path.join("docs", "presets.md"), os.path.join("docs", "text.md"),
-             os.path.join("docs", "search.md"))
+             os.path.join("docs", "search.md"), os.path.join("docs", "classic.md"))
 CLI_DOC = os.path.join("docs", "cli.md")
 
 
