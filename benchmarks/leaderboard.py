@@ -52,7 +52,8 @@ import numpy as np
 from benchmarks._common import (BACKENDS, RESULTS, command_line, machine, run_in_backend,
                                 timestamp, write_report)
 from keras_ae.reporting import write_whole
-from benchmarks.quality_floor import _load_split, code_size, parse_model_limits, train_with_cli
+from benchmarks.quality_floor import (_load_split, code_size, parse_model_limits,
+                                      principal_axes, train_with_cli)
 
 #: the board's families, in table order, with the ``keras-ae train`` flags that keep them
 #: unsupervised ("{epochs}" becomes ``--epochs``)
@@ -107,8 +108,7 @@ def pca_encoder(train_images, components):
     flat = np.asarray(train_images, np.float64).reshape(len(train_images), -1)
     if not 1 <= components <= min(flat.shape):
         raise ValueError(f"--pca-components must be in [1, {min(flat.shape)}], got {components}.")
-    mean = flat.mean(axis=0)
-    axes = np.linalg.svd(flat - mean, full_matrices=False)[2][:components]
+    mean, axes = principal_axes(flat, components)
     dense = keras.layers.Dense(components, name="projection")
     encoder = keras.Sequential([keras.Input(tuple(train_images.shape[1:])),
                                 keras.layers.Flatten(), dense], name="pca")

@@ -17,7 +17,7 @@ import sys
 import tempfile
 
 from benchmarks._common import machine, timestamp
-from benchmarks.quality_floor import train_and_measure
+from benchmarks.quality_floor import train_and_measure, train_argv
 
 #: name -> (registered model, epochs, training-image limit or None, `--set` overrides, more
 #: `keras-ae train` flags, one line for the card)
@@ -50,12 +50,8 @@ METRICS = {"reconstruction_mse": "test reconstruction MSE",
 
 
 def train_command(model, epochs, limit, overrides, flags, data_dir, dataset):
-    words = ["keras-ae", "train", model, "--epochs", str(epochs),
-             *(["--data-dir", data_dir] if data_dir else []),
-             *(["--dataset", dataset] if dataset else []),
-             *(["--limit", str(limit)] if limit else []),
-             *[w for pair in overrides for w in ("--set", pair)], *flags]
-    return shlex.join(words)
+    return shlex.join(["keras-ae", *train_argv(model, epochs, data_dir, dataset, limit,
+                                                overrides, flags)])
 
 
 def build(name, data_dir, dataset, out_dir):

@@ -64,9 +64,7 @@ def pca_mse(train, test, components):
             or not 0 <= components <= train.shape[1]:
         raise ValueError(f"components must be an int in [0, {train.shape[1]}], "
                          f"got {components!r}.")
-    mean = train.mean(axis=0)
-    _, _, vt = np.linalg.svd(train - mean, full_matrices=False)
-    axes = vt[:components]
+    mean, axes = principal_axes(train, components)
     centred = test - mean
     return float(np.mean((centred - centred @ axes.T @ axes) ** 2))
 
@@ -94,6 +92,24 @@ def _load_split(data_dir, dataset, split, limit):
     return to_float_images(images), labels
 
 
+def train_argv(name, epochs, data_dir=None, dataset=None, limit=None, overrides=(), cli_args=()):
+    """The ``keras-ae`` arguments that train ``name`` as :func:`train_with_cli` does, before
+    its output flags (``benchmarks.presets`` records them as the preset's command)."""
+    return ["train", name, "--epochs", str(epochs),
+            *(["--data-dir", data_dir] if data_dir else []),
+            *(["--dataset", dataset] if dataset else []),
+            *(["--limit", str(limit)] if limit else []),
+            *[arg for pair in overrides for arg in ("--set", pair)], *cli_args]
+
+
+def principal_axes(train, components):
+    """``(mean, axes)``: the mean of ``train``'s rows (flattened) and its first ``components``
+    principal axes, ``(components, features)`` (NumPy SVD of the centred rows, float64)."""
+    train = np.asarray(train, np.float64).reshape(len(train), -1)
+    mean = train.mean(axis=0)
+    return mean, np.linalg.svd(train - mean, full_matrices=False)[2][:components]
+
+
 def train_with_cli(name, epochs, out_dir, data_dir=None, dataset=None, limit=None,
                    overrides=(), cli_args=()):
     """Trains ``name`` by ``keras_ae.cli.main(["train", NAME, ...])`` into ``out_dir`` (no
@@ -103,11 +119,8 @@ def train_with_cli(name, epochs, out_dir, data_dir=None, dataset=None, limit=Non
 
     from keras_ae import cli
 
-    argv = ["train", name, "--epochs", str(epochs), "--out", out_dir, "--no-export",
-            *(["--data-dir", data_dir] if data_dir else []),
-            *(["--dataset", dataset] if dataset else []),
-            *(["--limit", str(limit)] if limit else []),
-            *[arg for pair in overrides for arg in ("--set", pair)], *cli_args]
+    argv = [*train_argv(name, epochs, data_dir, dataset, limit, overrides, cli_args),
+            "--out", out_dir, "--no-export"]
     start = time.time()
     status = cli.main(argv)
     wall = time.time() - start
