@@ -97,21 +97,17 @@ def cli_reference():
     return "\n".join(parts) + "\n"
 
 
-PRESETS = os.path.join(ROOT, "keras_ae", "models", "presets")
-
-
 def presets_table():
     """docs/presets.md's table of the shipped presets, one row each, from their metadata.json."""
+    from keras_ae.models.presets import BUILTIN_DIR, WEIGHTS_FILE, list_presets
+
     out = ["| preset | model | trained on | parameters | weights | linear probe, 1,000 labels "
            "(test accuracy %) | test recon MSE | classifier test error % |",
            "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |"]
-    names = sorted(n for n in os.listdir(PRESETS)
-                   if os.path.isfile(os.path.join(PRESETS, n, "metadata.json")))
-    for name in names:
-        with open(os.path.join(PRESETS, name, "metadata.json")) as f:
-            meta = json.load(f)
+    shipped = list_presets()
+    for name, meta in shipped.items():
         metrics = meta["metrics"]
-        size = os.path.getsize(os.path.join(PRESETS, name, "model.weights.h5")) / 2**20
+        size = os.path.getsize(os.path.join(BUILTIN_DIR, name, WEIGHTS_FILE)) / 2**20
 
         def cell(label, pattern):
             value = next((v for k, v in metrics.items() if k.startswith(label)), None)
@@ -122,7 +118,7 @@ def presets_table():
                    f"{meta['training']['procedure']} | {meta['parameter_count']:,} | "
                    f"{size:.1f} MB | {cell('linear-probe', '.1f')} | "
                    f"{cell('test reconstruction', '.3g')} | {cell('classifier', '.2f')} |")
-    if not names:
+    if not shipped:
         out.append("| *(none built yet: `python -m benchmarks.presets`)* | | | | | | | |")
     return "\n".join(out) + "\n"
 
